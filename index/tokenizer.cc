@@ -1,0 +1,55 @@
+#include "index/tokenizer.h"
+
+namespace trove::index {
+
+std::string AsciiLower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = AsciiLower(c);
+  return out;
+}
+
+std::vector<std::string> Tokenize(std::string_view text) {
+  std::vector<std::string> tokens;
+  ForEachToken(text, [&](std::string_view t) { tokens.push_back(AsciiLower(t)); });
+  return tokens;
+}
+
+namespace {
+
+bool CutsToken(std::string_view text, size_t pos) {
+  return pos > 0 && pos < text.size() && IsTokenByte(static_cast<unsigned char>(text[pos - 1])) &&
+         IsTokenByte(static_cast<unsigned char>(text[pos]));
+}
+
+bool EqualsIgnoreCaseAt(std::string_view text, size_t pos, std::string_view lower_phrase) {
+  for (size_t k = 0; k < lower_phrase.size(); ++k) {
+    if (AsciiLower(text[pos + k]) != lower_phrase[k]) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool MatchesPhrase(std::string_view text, std::string_view phrase) {
+  if (phrase.empty()) return true;
+  if (phrase.size() > text.size()) return false;
+  std::string lower = AsciiLower(phrase);
+  const char first = lower[0];
+  for (size_t i = 0; i + lower.size() <= text.size(); ++i) {
+    if (AsciiLower(text[i]) != first) continue;
+    if (CutsToken(text, i) || CutsToken(text, i + lower.size())) continue;
+    if (EqualsIgnoreCaseAt(text, i, lower)) return true;
+  }
+  return false;
+}
+
+bool MatchesTokenPrefix(std::string_view text, std::string_view prefix) {
+  std::string lower = AsciiLower(prefix);
+  bool found = false;
+  ForEachToken(text, [&](std::string_view t) {
+    if (!found && t.size() >= lower.size() && EqualsIgnoreCaseAt(t, 0, lower)) found = true;
+  });
+  return found;
+}
+
+}  // namespace trove::index

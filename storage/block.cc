@@ -1,0 +1,77 @@
+#include "storage/block.h"
+
+#include <zstd.h>
+
+#include "storage/format.h"
+
+namespace trove {
+
+void BlockHandle::EncodeTo(std::string* dst) const {
+  PutVarint64(dst, offset);
+  PutVarint64(dst, size);
+  PutVarint64(dst, raw_size);
+  PutFixed32(dst, crc);
+  dst->push_back(static_cast<char>(codec));
+}
+
+bool BlockHandle::DecodeFrom(Decoder* d) {
+  return d->GetVarint64(&offset) && d->GetVarint32(&size) && d->GetVarint32(&raw_size) &&
+         d->GetFixed32(&crc) && d->GetByte(&codec);
+}
+
+void CompressBlock(std::string_view raw, int level, std::string* stored, uint8_t* codec) {
+  stored->resize(ZSTD_compressBound(raw.size()));
+  size_t n = ZSTD_compress(stored->data(), stored->size(), raw.data(), raw.size(), level);
+  if (!ZSTD_isError(n) && n < raw.size()) {
+    stored->resize(n);
+    *codec = format::kCodecZstd;
+  } else {
+    stored->assign(raw.data(), raw.size());
+    *codec = format::kCodecNone;
+  }
+}
+
+Status BlockWriter::AppendRaw(std::string_view bytes) {
+  TROVE_RETURN_IF_ERROR(file_->Append(bytes));
+  offset_ += bytes.size();
+  return Status::OK();
+}
+
+Status BlockWriter::Add(std::string_view raw, BlockHandle* handle) {
+  if (raw.size() > UINT32_MAX) return Status::InvalidArgument("block larger than 4 GiB");
+  CompressBlock(raw, zstd_level_, &scratch_, &handle->codec);
+  handle->offset = offset_;
+  handle->size = static_cast<uint32_t>(scratch_.size());
+  handle->raw_size = static_cast<uint32_t>(raw.size());
+  handle->crc = Crc32(scratch_);
+  return AppendRaw(scratch_);
+}
+
+Status DecodeStoredBlock(std::string_view stored, const BlockHandle& h, const std::string& file,
+                         std::string* raw) {
+  auto where = [&] { return file + " at offset " + std::to_string(h.offset); };
+  if (Crc32(stored) != h.crc) return Status::Corruption(where() + ": block checksum mismatch");
+  if (h.codec == format::kCodecNone) {
+    if (stored.size() != h.raw_size) return Status::Corruption(where() + ": bad block size");
+    raw->assign(stored.data(), stored.size());
+    return Status::OK();
+  }
+  if (h.codec != format::kCodecZstd) {
+    return Status::Corruption(where() + ": unknown codec " + std::to_string(h.codec));
+  }
+  raw->resize(h.raw_size);
+  size_t n = ZSTD_decompress(raw->data(), raw->size(), stored.data(), stored.size());
+  if (ZSTD_isError(n) || n != h.raw_size) {
+    return Status::Corruption(where() + ": zstd block does not decompress to " +
+                              std::to_string(h.raw_size) + " bytes");
+  }
+  return Status::OK();
+}
+
+Status ReadBlock(const RandomAccessFile& file, const BlockHandle& h, std::string* raw) {
+  std::string stored;
+  TROVE_RETURN_IF_ERROR(file.Read(h.offset, h.size, &stored));
+  return DecodeStoredBlock(stored, h, file.path(), raw);
+}
+
+}  // namespace trove

@@ -1,0 +1,52 @@
+// Blocks: the unit of I/O inside a segment file. A block is a byte range with a CRC-32 of its
+// stored bytes and an optional zstd compression; BlockHandle locates and describes one.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "storage/coding.h"
+#include "storage/file_system.h"
+#include "storage/status.h"
+
+namespace trove {
+
+struct BlockHandle {
+  uint64_t offset = 0;
+  uint32_t size = 0;      // stored (possibly compressed) bytes
+  uint32_t raw_size = 0;  // bytes after decompression
+  uint32_t crc = 0;       // CRC-32 of the stored bytes
+  uint8_t codec = 0;      // format::kCodec*
+
+  void EncodeTo(std::string* dst) const;
+  bool DecodeFrom(Decoder* d);
+};
+
+// Compresses with zstd at `level` (or stores raw when that is not smaller).
+void CompressBlock(std::string_view raw, int level, std::string* stored, uint8_t* codec);
+
+// Appends blocks to a file being written and hands back their handles.
+class BlockWriter {
+ public:
+  BlockWriter(WritableFile* file, int zstd_level) : file_(file), zstd_level_(zstd_level) {}
+  // Compresses (when it pays) and appends raw; *handle describes where it went.
+  Status Add(std::string_view raw, BlockHandle* handle);
+  uint64_t offset() const { return offset_; }
+  Status AppendRaw(std::string_view bytes);
+
+ private:
+  WritableFile* file_;
+  int zstd_level_;
+  uint64_t offset_ = 0;
+  std::string scratch_;
+};
+
+// Reads a block, checks its checksum and decompresses it. Corruption names the file and offset.
+Status ReadBlock(const RandomAccessFile& file, const BlockHandle& handle, std::string* raw);
+
+// Decompresses one stored block in memory (same checks as ReadBlock).
+Status DecodeStoredBlock(std::string_view stored, const BlockHandle& handle,
+                         const std::string& file, std::string* raw);
+
+}  // namespace trove

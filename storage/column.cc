@@ -1,0 +1,391 @@
+#include "storage/column.h"
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <unordered_map>
+
+#include "storage/format.h"
+
+namespace trove {
+namespace {
+
+uint64_t DoubleBits(double d) {
+  uint64_t b;
+  std::memcpy(&b, &d, 8);
+  return b;
+}
+double BitsDouble(uint64_t b) {
+  double d;
+  std::memcpy(&d, &b, 8);
+  return d;
+}
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// The hex case of s: kIdLowerHex, kIdUpperHex, or kIdRaw when s is not hex of one case.
+uint8_t HexCase(std::string_view s) {
+  if (s.empty() || s.size() % 2 != 0) return format::kIdRaw;
+  bool lower = false, upper = false;
+  for (char c : s) {
+    if (HexValue(c) < 0) return format::kIdRaw;
+    if (c >= 'a' && c <= 'f') lower = true;
+    if (c >= 'A' && c <= 'F') upper = true;
+  }
+  if (lower && upper) return format::kIdRaw;
+  return upper ? format::kIdUpperHex : format::kIdLowerHex;
+}
+
+}  // namespace
+
+std::string EncodeId(std::string_view id) {
+  uint8_t tag = HexCase(id);
+  std::string out(1, static_cast<char>(tag));
+  if (tag == format::kIdRaw) {
+    out.append(id);
+    return out;
+  }
+  for (size_t i = 0; i < id.size(); i += 2) {
+    out.push_back(static_cast<char>(HexValue(id[i]) << 4 | HexValue(id[i + 1])));
+  }
+  return out;
+}
+
+bool DecodeId(std::string_view enc, std::string* id) {
+  if (enc.empty()) return false;
+  uint8_t tag = static_cast<uint8_t>(enc[0]);
+  enc.remove_prefix(1);
+  if (tag == format::kIdRaw) {
+    id->assign(enc);
+    return true;
+  }
+  if (tag != format::kIdLowerHex && tag != format::kIdUpperHex) return false;
+  const char* digits = tag == format::kIdLowerHex ? "0123456789abcdef" : "0123456789ABCDEF";
+  id->clear();
+  id->reserve(enc.size() * 2);
+  for (unsigned char c : enc) {
+    id->push_back(digits[c >> 4]);
+    id->push_back(digits[c & 15]);
+  }
+  return true;
+}
+
+void ColumnMeta::EncodeTo(std::string* dst) const {
+  PutLengthPrefixed(dst, name);
+  dst->push_back(static_cast<char>(kind));
+  dst->push_back(static_cast<char>(type));
+  dst->push_back(static_cast<char>(encoding));
+  PutVarint64(dst, present);
+  if (encoding == format::kEncodingStringDict) {
+    dictionary.EncodeTo(dst);
+    PutVarint64(dst, dictionary_size);
+  }
+  PutVarint64(dst, blocks.size());
+  for (const ColumnBlockMeta& b : blocks) {
+    b.handle.EncodeTo(dst);
+    PutVarint64(dst, b.first_row);
+    PutVarint64(dst, b.num_rows);
+    PutVarint64(dst, b.present);
+    if (encoding == format::kEncodingDouble) {
+      PutFixed64(dst, DoubleBits(b.min_double));
+      PutFixed64(dst, DoubleBits(b.max_double));
+    } else {
+      PutVarint64(dst, ZigZag(b.min_int));
+      PutVarint64(dst, ZigZag(b.max_int));
+    }
+  }
+}
+
+bool ColumnMeta::DecodeFrom(Decoder* d) {
+  std::string_view n;
+  uint8_t t;
+  uint64_t nblocks;
+  if (!d->GetLengthPrefixed(&n) || !d->GetByte(&kind) || !d->GetByte(&t) ||
+      !d->GetByte(&encoding) || !d->GetVarint32(&present)) {
+    return false;
+  }
+  if (t > static_cast<uint8_t>(ValueType::kBool) || encoding > format::kEncodingId) return false;
+  name.assign(n);
+  type = static_cast<ValueType>(t);
+  if (encoding == format::kEncodingStringDict &&
+      (!dictionary.DecodeFrom(d) || !d->GetVarint32(&dictionary_size))) {
+    return false;
+  }
+  if (!d->GetVarint64(&nblocks) || nblocks > d->remaining()) return false;
+  blocks.resize(nblocks);
+  uint32_t expected_first = 0;
+  for (ColumnBlockMeta& b : blocks) {
+    if (!b.handle.DecodeFrom(d) || !d->GetVarint32(&b.first_row) ||
+        !d->GetVarint32(&b.num_rows) || !d->GetVarint32(&b.present)) {
+      return false;
+    }
+    if (b.first_row != expected_first || b.present > b.num_rows) return false;
+    expected_first += b.num_rows;
+    if (encoding == format::kEncodingDouble) {
+      uint64_t lo, hi;
+      if (!d->GetFixed64(&lo) || !d->GetFixed64(&hi)) return false;
+      b.min_double = BitsDouble(lo);
+      b.max_double = BitsDouble(hi);
+    } else {
+      uint64_t lo, hi;
+      if (!d->GetVarint64(&lo) || !d->GetVarint64(&hi)) return false;
+      b.min_int = UnZigZag(lo);
+      b.max_int = UnZigZag(hi);
+    }
+  }
+  return true;
+}
+
+size_t ColumnMeta::BlockForRow(uint32_t row) const {
+  auto it = std::upper_bound(blocks.begin(), blocks.end(), row,
+                             [](uint32_t r, const ColumnBlockMeta& b) { return r < b.first_row; });
+  if (it == blocks.begin()) return blocks.size();
+  size_t i = static_cast<size_t>(it - blocks.begin()) - 1;
+  return row < blocks[i].first_row + blocks[i].num_rows ? i : blocks.size();
+}
+
+ColumnBuilder::ColumnBuilder(std::string name, uint8_t kind, ValueType type, uint8_t int_encoding)
+    : name_(std::move(name)), kind_(kind), type_(type), int_encoding_(int_encoding) {}
+
+void ColumnBuilder::AddInt(uint32_t row, int64_t v) {
+  rows_.push_back(row);
+  ints_.push_back(v);
+}
+void ColumnBuilder::AddDouble(uint32_t row, double v) {
+  rows_.push_back(row);
+  doubles_.push_back(v);
+}
+void ColumnBuilder::AddString(uint32_t row, std::string_view v) {
+  rows_.push_back(row);
+  strings_.push_back(v);
+}
+
+Status ColumnBuilder::Finish(uint32_t total_rows, uint32_t block_rows, BlockWriter* writer,
+                             ColumnMeta* meta) {
+  meta->name = name_;
+  meta->kind = kind_;
+  meta->type = type_;
+  meta->present = static_cast<uint32_t>(rows_.size());
+  meta->blocks.clear();
+  const bool is_string = type_ == ValueType::kString;
+  if (type_ == ValueType::kDouble) {
+    meta->encoding = format::kEncodingDouble;
+  } else if (!is_string) {
+    meta->encoding = int_encoding_;
+  } else if (int_encoding_ == format::kEncodingId) {
+    meta->encoding = format::kEncodingId;
+  } else {
+    meta->encoding = format::kEncodingStringPlain;
+  }
+
+  // Dictionary when values repeat enough to pay for it: ids are 1–2 bytes against the text.
+  std::unordered_map<std::string_view, uint32_t> ids;
+  if (meta->encoding == format::kEncodingStringPlain && !strings_.empty()) {
+    const size_t max_distinct = std::min<size_t>(65536, strings_.size() / 4 + 1);
+    for (std::string_view s : strings_) {
+      ids.emplace(s, 0);
+      if (ids.size() > max_distinct) break;
+    }
+    if (ids.size() <= max_distinct) {
+      std::vector<std::string_view> sorted;
+      sorted.reserve(ids.size());
+      for (auto& [s, id] : ids) sorted.push_back(s);
+      std::sort(sorted.begin(), sorted.end());
+      std::string dict;
+      PutVarint64(&dict, sorted.size());
+      for (uint32_t i = 0; i < sorted.size(); ++i) {
+        ids[sorted[i]] = i;
+        PutLengthPrefixed(&dict, sorted[i]);
+      }
+      meta->encoding = format::kEncodingStringDict;
+      meta->dictionary_size = static_cast<uint32_t>(sorted.size());
+      TROVE_RETURN_IF_ERROR(writer->Add(dict, &meta->dictionary));
+    }
+  }
+
+  std::string payload;
+  size_t next = 0;  // index into rows_ / values
+  for (uint32_t first = 0; first < total_rows; first += block_rows) {
+    const uint32_t n = std::min(block_rows, total_rows - first);
+    size_t begin = next;
+    while (next < rows_.size() && rows_[next] < first + n) ++next;
+    ColumnBlockMeta b;
+    b.first_row = first;
+    b.num_rows = n;
+    b.present = static_cast<uint32_t>(next - begin);
+    payload.clear();
+    if (b.present == n) {
+      payload.push_back(static_cast<char>(format::kAllPresent));
+    } else {
+      payload.push_back(static_cast<char>(format::kPresenceBitmap));
+      std::string bits((n + 7) / 8, '\0');
+      for (size_t i = begin; i < next; ++i) {
+        uint32_t r = rows_[i] - first;
+        bits[r / 8] = static_cast<char>(bits[r / 8] | (1 << (r % 8)));
+      }
+      payload += bits;
+    }
+    if (meta->encoding == format::kEncodingDouble) {
+      b.min_double = std::numeric_limits<double>::infinity();
+      b.max_double = -b.min_double;
+      for (size_t i = begin; i < next; ++i) {
+        b.min_double = std::min(b.min_double, doubles_[i]);
+        b.max_double = std::max(b.max_double, doubles_[i]);
+        PutFixed64(&payload, DoubleBits(doubles_[i]));
+      }
+      if (b.present == 0) b.min_double = b.max_double = 0;
+    } else if (meta->encoding == format::kEncodingIntDelta ||
+               meta->encoding == format::kEncodingIntFor ||
+               meta->encoding == format::kEncodingByte) {
+      if (b.present > 0) {
+        auto [lo, hi] = std::minmax_element(ints_.begin() + begin, ints_.begin() + next);
+        b.min_int = *lo;
+        b.max_int = *hi;
+      }
+      int64_t prev = b.min_int;
+      for (size_t i = begin; i < next; ++i) {
+        int64_t v = ints_[i];
+        if (meta->encoding == format::kEncodingIntDelta) {
+          PutVarint64(&payload, ZigZag(static_cast<int64_t>(static_cast<uint64_t>(v) -
+                                                            static_cast<uint64_t>(prev))));
+          prev = v;
+        } else if (meta->encoding == format::kEncodingIntFor) {
+          PutVarint64(&payload, static_cast<uint64_t>(v) - static_cast<uint64_t>(b.min_int));
+        } else {
+          payload.push_back(static_cast<char>(v));
+        }
+      }
+    } else if (meta->encoding == format::kEncodingStringDict) {
+      for (size_t i = begin; i < next; ++i) PutVarint64(&payload, ids[strings_[i]]);
+    } else if (meta->encoding == format::kEncodingId) {
+      for (size_t i = begin; i < next; ++i) PutLengthPrefixed(&payload, EncodeId(strings_[i]));
+    } else {
+      for (size_t i = begin; i < next; ++i) PutLengthPrefixed(&payload, strings_[i]);
+    }
+    TROVE_RETURN_IF_ERROR(writer->Add(payload, &b.handle));
+    meta->blocks.push_back(b);
+  }
+  return Status::OK();
+}
+
+Status DecodeDictionary(std::string_view raw, uint32_t expected, std::vector<std::string>* out) {
+  Decoder d(raw);
+  uint64_t n;
+  if (!d.GetVarint64(&n) || n != expected) return Status::Corruption("dictionary size mismatch");
+  out->clear();
+  out->reserve(n);
+  for (uint64_t i = 0; i < n; ++i) {
+    std::string_view s;
+    if (!d.GetLengthPrefixed(&s)) return Status::Corruption("truncated dictionary");
+    out->emplace_back(s);
+  }
+  if (!d.done()) return Status::Corruption("trailing bytes after dictionary");
+  return Status::OK();
+}
+
+Status DecodeColumnBlock(const ColumnMeta& column, const ColumnBlockMeta& block,
+                         std::string_view raw,
+                         std::shared_ptr<const std::vector<std::string>> dictionary,
+                         ColumnBlock* out) {
+  auto bad = [&](const char* what) {
+    return Status::Corruption("column '" + column.name + "' block at row " +
+                              std::to_string(block.first_row) + ": " + what);
+  };
+  Decoder d(raw);
+  const uint32_t n = block.num_rows;
+  out->first_row = block.first_row;
+  out->num_rows = n;
+  out->present.clear();
+  out->ints.clear();
+  out->doubles.clear();
+  out->dict_ids.clear();
+  out->strings.clear();
+  out->dictionary.reset();
+  uint8_t presence;
+  if (!d.GetByte(&presence)) return bad("empty payload");
+  if (presence == format::kPresenceBitmap) {
+    std::string_view bits;
+    if (!d.GetBytes((n + 7) / 8, &bits)) return bad("truncated presence bitmap");
+    out->present.resize(n);
+    uint32_t count = 0;
+    for (uint32_t i = 0; i < n; ++i) {
+      out->present[i] = (static_cast<uint8_t>(bits[i / 8]) >> (i % 8)) & 1;
+      count += out->present[i];
+    }
+    if (count != block.present) return bad("presence bitmap disagrees with block meta");
+  } else if (presence != format::kAllPresent || block.present != n) {
+    return bad("bad presence marker");
+  }
+
+  switch (column.encoding) {
+    case format::kEncodingIntDelta:
+    case format::kEncodingIntFor:
+    case format::kEncodingByte: out->ints.assign(n, 0); break;
+    case format::kEncodingDouble: out->doubles.assign(n, 0.0); break;
+    case format::kEncodingStringDict:
+      if (!dictionary) return bad("dictionary missing");
+      out->dict_ids.assign(n, 0);
+      out->dictionary = std::move(dictionary);
+      break;
+    default: out->strings.assign(n, std::string()); break;
+  }
+  int64_t prev = block.min_int;
+  for (uint32_t i = 0; i < n; ++i) {
+    if (!out->IsPresent(i)) continue;
+    switch (column.encoding) {
+      case format::kEncodingIntDelta: {
+        uint64_t z;
+        if (!d.GetVarint64(&z)) return bad("truncated delta value");
+        prev = static_cast<int64_t>(static_cast<uint64_t>(prev) +
+                                    static_cast<uint64_t>(UnZigZag(z)));
+        out->ints[i] = prev;
+        break;
+      }
+      case format::kEncodingIntFor: {
+        uint64_t v;
+        if (!d.GetVarint64(&v)) return bad("truncated value");
+        out->ints[i] = static_cast<int64_t>(static_cast<uint64_t>(block.min_int) + v);
+        break;
+      }
+      case format::kEncodingByte: {
+        uint8_t v;
+        if (!d.GetByte(&v)) return bad("truncated value");
+        out->ints[i] = v;
+        break;
+      }
+      case format::kEncodingDouble: {
+        uint64_t bits;
+        if (!d.GetFixed64(&bits)) return bad("truncated value");
+        out->doubles[i] = BitsDouble(bits);
+        break;
+      }
+      case format::kEncodingStringDict: {
+        uint32_t id;
+        if (!d.GetVarint32(&id) || id >= out->dictionary->size()) return bad("bad dictionary id");
+        out->dict_ids[i] = id;
+        break;
+      }
+      case format::kEncodingId: {
+        std::string_view s;
+        if (!d.GetLengthPrefixed(&s) || !DecodeId(s, &out->strings[i])) return bad("bad ID");
+        break;
+      }
+      case format::kEncodingStringPlain: {
+        std::string_view s;
+        if (!d.GetLengthPrefixed(&s)) return bad("truncated string");
+        out->strings[i].assign(s);
+        break;
+      }
+      default: return bad("unknown encoding");
+    }
+  }
+  if (!d.done()) return bad("trailing bytes");
+  return Status::OK();
+}
+
+}  // namespace trove

@@ -1,0 +1,105 @@
+// Columns of a segment: one per built-in field and one per (attribute key, value type).
+//
+// A column is cut into blocks of up to `block_rows` rows. Each block stores a presence
+// marker, then the values of the rows that have one, encoded by type (delta or
+// frame-of-reference varints for integers, raw doubles, bytes for levels/bools,
+// dictionary ids or plain strings, hex-compacted IDs), compressed with zstd. ColumnMeta keeps,
+// per block, its handle, row range, present count and min/max, so readers prune and decode
+// only the blocks they need. Layouts: storage/FORMAT.md.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "storage/block.h"
+#include "storage/event.h"
+#include "storage/status.h"
+
+namespace trove {
+
+struct ColumnBlockMeta {
+  BlockHandle handle;
+  uint32_t first_row = 0;
+  uint32_t num_rows = 0;
+  uint32_t present = 0;  // rows of this block that have a value
+  // Min/max of present values: integers (time, level, int, bool) in *_int, doubles in *_double.
+  // Meaningless when present == 0.
+  int64_t min_int = 0, max_int = 0;
+  double min_double = 0, max_double = 0;
+};
+
+struct ColumnMeta {
+  std::string name;      // "_time", "_msg", "service", … or the attribute key
+  uint8_t kind = 0;      // format::kKindBuiltin / kKindAttribute
+  ValueType type = ValueType::kString;
+  uint8_t encoding = 0;  // format::kEncoding*
+  uint32_t present = 0;  // rows of the segment with a value
+  BlockHandle dictionary;        // kEncodingStringDict only
+  uint32_t dictionary_size = 0;  // distinct values
+  std::vector<ColumnBlockMeta> blocks;
+
+  void EncodeTo(std::string* dst) const;
+  bool DecodeFrom(Decoder* d);
+  // The index of the block holding row, or blocks.size() if none.
+  size_t BlockForRow(uint32_t row) const;
+};
+
+// One decoded block. Vectors are indexed by row within the block; absent rows hold a
+// default. Which vector is filled depends on the column's encoding.
+struct ColumnBlock {
+  uint32_t first_row = 0;
+  uint32_t num_rows = 0;
+  std::vector<uint8_t> present;          // empty when every row is present
+  std::vector<int64_t> ints;             // delta, FOR, byte encodings
+  std::vector<double> doubles;           // double encoding
+  std::vector<uint32_t> dict_ids;        // dictionary encoding
+  std::vector<std::string> strings;      // plain strings and IDs (original text)
+  std::shared_ptr<const std::vector<std::string>> dictionary;  // dictionary encoding
+
+  bool IsPresent(uint32_t i) const { return present.empty() || present[i] != 0; }
+  // For string and ID columns.
+  std::string_view StringAt(uint32_t i) const {
+    return dictionary ? std::string_view((*dictionary)[dict_ids[i]]) : std::string_view(strings[i]);
+  }
+};
+
+// Accumulates one column's values for a segment being written, then encodes it.
+// Rows must be added in increasing order. String values are held as views: the caller keeps
+// the underlying strings alive until Finish returns.
+class ColumnBuilder {
+ public:
+  ColumnBuilder(std::string name, uint8_t kind, ValueType type, uint8_t int_encoding);
+  void AddInt(uint32_t row, int64_t v);
+  void AddDouble(uint32_t row, double v);
+  void AddString(uint32_t row, std::string_view v);
+  // Encodes the blocks through writer (plus the dictionary, if chosen) and fills *meta.
+  Status Finish(uint32_t total_rows, uint32_t block_rows, BlockWriter* writer, ColumnMeta* meta);
+
+ private:
+  std::string name_;
+  uint8_t kind_;
+  ValueType type_;
+  uint8_t int_encoding_;
+  std::vector<uint32_t> rows_;
+  std::vector<int64_t> ints_;
+  std::vector<double> doubles_;
+  std::vector<std::string_view> strings_;
+};
+
+// Decodes one block payload (already checksum-verified and decompressed).
+Status DecodeColumnBlock(const ColumnMeta& column, const ColumnBlockMeta& block,
+                         std::string_view raw,
+                         std::shared_ptr<const std::vector<std::string>> dictionary,
+                         ColumnBlock* out);
+Status DecodeDictionary(std::string_view raw, uint32_t expected, std::vector<std::string>* out);
+
+// Correlation and span IDs: lowercase or uppercase hex of even length is stored as binary
+// behind a tag byte (format::kIdLowerHex / kIdUpperHex); anything else raw (kIdRaw).
+std::string EncodeId(std::string_view id);
+// Returns false on malformed input.
+bool DecodeId(std::string_view encoded, std::string* id);
+
+}  // namespace trove

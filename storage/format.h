@@ -1,0 +1,57 @@
+// Constants of Trove's persistent structures. storage/FORMAT.md describes the layouts.
+// Every value here is written to disk: never change or reuse one; add new ones.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+namespace trove::format {
+
+// Segment files: "seg-<16 hex digits of the segment id>.trv".
+inline constexpr std::string_view kSegmentPrefix = "seg-";
+inline constexpr std::string_view kSegmentSuffix = ".trv";
+inline constexpr uint64_t kSegmentMagic = 0x3130474553565254ull;  // "TRVSEG01" little-endian
+inline constexpr uint32_t kSegmentFormatVersion = 1;
+// meta_offset u64, meta_size u64, meta_crc u32, version u32, footer_crc u32, reserved u32,
+// magic u64.
+inline constexpr size_t kFooterSize = 40;
+
+// Block compression codecs (BlockHandle.codec).
+inline constexpr uint8_t kCodecNone = 0;
+inline constexpr uint8_t kCodecZstd = 1;
+
+// Column encodings (ColumnMeta.encoding).
+inline constexpr uint8_t kEncodingIntDelta = 0;   // first value in block meta, zigzag deltas
+inline constexpr uint8_t kEncodingIntFor = 1;     // frame of reference: value - block min
+inline constexpr uint8_t kEncodingDouble = 2;     // 8-byte IEEE-754 LE
+inline constexpr uint8_t kEncodingByte = 3;       // one byte a value (level, bool)
+inline constexpr uint8_t kEncodingStringPlain = 4;
+inline constexpr uint8_t kEncodingStringDict = 5;  // varint ids into the column dictionary
+inline constexpr uint8_t kEncodingId = 6;          // correlation/span IDs, hex compacted
+
+// Presence marker at the start of every column block payload.
+inline constexpr uint8_t kAllPresent = 0;
+inline constexpr uint8_t kPresenceBitmap = 1;
+
+// ID compaction tags (kEncodingId values and trace index keys).
+inline constexpr uint8_t kIdRaw = 0;
+inline constexpr uint8_t kIdLowerHex = 1;
+inline constexpr uint8_t kIdUpperHex = 2;
+
+// Column kinds: which field a column holds (ColumnMeta.kind).
+inline constexpr uint8_t kKindBuiltin = 0;
+inline constexpr uint8_t kKindAttribute = 1;
+
+// Separator between field name and token in term-index keys: "_msg\0error".
+inline constexpr char kTermFieldSeparator = '\0';
+
+// RocksDB column families of the store.
+inline constexpr std::string_view kCfWal = "wal";
+inline constexpr std::string_view kCfCatalog = "catalog";
+inline constexpr std::string_view kCfTraces = "traces";
+// Keys in the default column family.
+inline constexpr std::string_view kKeyFormatVersion = "format_version";
+inline constexpr std::string_view kKeyNextSegmentId = "next_segment_id";
+inline constexpr uint32_t kStoreFormatVersion = 1;
+
+}  // namespace trove::format

@@ -1,0 +1,543 @@
+#include "storage/segment.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <unordered_map>
+
+#include "index/postings.h"
+#include "index/tokenizer.h"
+#include "storage/format.h"
+
+namespace trove {
+
+std::string TermKey(std::string_view field, std::string_view token) {
+  std::string key;
+  key.reserve(field.size() + 1 + token.size());
+  key.append(field);
+  key.push_back(format::kTermFieldSeparator);
+  key.append(token);
+  return key;
+}
+
+std::string SegmentFileName(uint64_t id) {
+  char buf[32];
+  snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(id));
+  return std::string(format::kSegmentPrefix) + buf + std::string(format::kSegmentSuffix);
+}
+
+bool ParseSegmentFileName(std::string_view name, uint64_t* id) {
+  const auto& pre = format::kSegmentPrefix;
+  const auto& suf = format::kSegmentSuffix;
+  if (name.size() != pre.size() + 16 + suf.size() || name.substr(0, pre.size()) != pre ||
+      name.substr(name.size() - suf.size()) != suf) {
+    return false;
+  }
+  uint64_t v = 0;
+  for (char c : name.substr(pre.size(), 16)) {
+    int d = (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
+    if (d < 0) return false;
+    v = v << 4 | static_cast<uint64_t>(d);
+  }
+  *id = v;
+  return true;
+}
+
+void SegmentMeta::EncodeTo(std::string* dst) const {
+  PutVarint64(dst, id);
+  PutVarint64(dst, ZigZag(partition));
+  PutVarint64(dst, rows);
+  PutVarint64(dst, ZigZag(min_time));
+  PutVarint64(dst, ZigZag(max_time));
+  PutVarint64(dst, raw_bytes);
+  PutVarint64(dst, columns.size());
+  for (const ColumnMeta& c : columns) c.EncodeTo(dst);
+  terms.EncodeTo(dst);
+  traces.EncodeTo(dst);
+}
+
+bool SegmentMeta::DecodeFrom(Decoder* d) {
+  uint64_t part, lo, hi, ncols;
+  if (!d->GetVarint64(&id) || !d->GetVarint64(&part) || !d->GetVarint32(&rows) ||
+      !d->GetVarint64(&lo) || !d->GetVarint64(&hi) || !d->GetVarint64(&raw_bytes) ||
+      !d->GetVarint64(&ncols) || ncols > d->remaining()) {
+    return false;
+  }
+  partition = UnZigZag(part);
+  min_time = UnZigZag(lo);
+  max_time = UnZigZag(hi);
+  columns.resize(ncols);
+  for (ColumnMeta& c : columns) {
+    if (!c.DecodeFrom(d)) return false;
+    uint64_t covered = 0;
+    for (const ColumnBlockMeta& b : c.blocks) covered += b.num_rows;
+    if (covered != rows) return false;
+  }
+  return terms.DecodeFrom(d) && traces.DecodeFrom(d) && d->done();
+}
+
+namespace {
+
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+using RowLists = std::unordered_map<std::string, std::vector<uint32_t>, StringHash,
+                                    std::equal_to<>>;
+
+void AddRow(std::vector<uint32_t>* rows, uint32_t row) {
+  if (rows->empty() || rows->back() != row) rows->push_back(row);
+}
+
+// Collects field → token → rows while a segment is built.
+class TermCollector {
+ public:
+  // Cost: one hash lookup per token; allocation only for a token new to the field.
+  void AddText(std::string_view field, std::string_view text, uint32_t row) {
+    RowLists& tokens = FieldTokens(field);
+    index::ForEachToken(text, [&](std::string_view token) {
+      lower_.assign(token);
+      for (char& c : lower_) c = index::AsciiLower(c);
+      auto it = tokens.find(std::string_view(lower_));
+      if (it == tokens.end()) it = tokens.emplace(lower_, std::vector<uint32_t>()).first;
+      AddRow(&it->second, row);
+    });
+  }
+
+  Status WriteTo(TermTableBuilder* table) {
+    std::string encoded;
+    for (auto& [field, tokens] : fields_) {
+      std::vector<std::pair<std::string_view, std::vector<uint32_t>*>> sorted;
+      sorted.reserve(tokens.size());
+      for (auto& [token, rows] : tokens) sorted.emplace_back(token, &rows);
+      std::sort(sorted.begin(), sorted.end());
+      for (auto& [token, rows] : sorted) {
+        encoded.clear();
+        Roaring bitmap(rows->size(), rows->data());
+        index::EncodePostings(&bitmap, &encoded);
+        TROVE_RETURN_IF_ERROR(table->Add(TermKey(field, token), encoded));
+      }
+    }
+    return Status::OK();
+  }
+
+ private:
+  RowLists& FieldTokens(std::string_view field) {
+    auto it = fields_.find(field);
+    if (it == fields_.end()) it = fields_.emplace(std::string(field), RowLists()).first;
+    return it->second;
+  }
+  std::map<std::string, RowLists, std::less<>> fields_;
+  std::string lower_;
+};
+
+struct AttrColumnKey {
+  std::string_view name;
+  ValueType type;
+  bool operator<(const AttrColumnKey& o) const {
+    return name != o.name ? name < o.name : type < o.type;
+  }
+};
+
+Status WriteFooter(BlockWriter* writer, const BlockHandle& meta) {
+  std::string footer;
+  PutFixed64(&footer, meta.offset);
+  PutFixed32(&footer, meta.size);
+  PutFixed32(&footer, meta.raw_size);
+  PutFixed32(&footer, meta.crc);
+  PutFixed32(&footer, meta.codec);
+  PutFixed32(&footer, format::kSegmentFormatVersion);
+  PutFixed32(&footer, Crc32(footer));
+  PutFixed64(&footer, format::kSegmentMagic);
+  return writer->AppendRaw(footer);
+}
+
+}  // namespace
+
+Status WriteSegment(FileSystem* fs, const std::string& path, uint64_t id, int64_t partition,
+                    std::vector<Event> events, const SegmentWriteOptions& options,
+                    SegmentMeta* meta, uint64_t* file_size) {
+  if (events.empty() || events.size() > UINT32_MAX) {
+    return Status::InvalidArgument("a segment holds 1 to 2^32-1 events");
+  }
+  std::stable_sort(events.begin(), events.end(),
+                   [](const Event& a, const Event& b) { return a.time_ns < b.time_ns; });
+  const auto rows = static_cast<uint32_t>(events.size());
+  *meta = SegmentMeta();
+  meta->id = id;
+  meta->partition = partition;
+  meta->rows = rows;
+  meta->min_time = events.front().time_ns;
+  meta->max_time = events.back().time_ns;
+
+  using format::kKindBuiltin;
+  ColumnBuilder time(std::string(kFieldTime), kKindBuiltin, ValueType::kInt64,
+                     format::kEncodingIntDelta);
+  ColumnBuilder level(std::string(kFieldLevel), kKindBuiltin, ValueType::kInt64,
+                      format::kEncodingByte);
+  ColumnBuilder service(std::string(kFieldService), kKindBuiltin, ValueType::kString, 0);
+  ColumnBuilder host(std::string(kFieldHost), kKindBuiltin, ValueType::kString, 0);
+  ColumnBuilder message(std::string(kFieldMessage), kKindBuiltin, ValueType::kString, 0);
+  ColumnBuilder trace(std::string(kFieldTraceId), kKindBuiltin, ValueType::kString,
+                      format::kEncodingId);
+  ColumnBuilder span(std::string(kFieldSpanId), kKindBuiltin, ValueType::kString,
+                     format::kEncodingId);
+  ColumnBuilder parent(std::string(kFieldParentSpanId), kKindBuiltin, ValueType::kString,
+                       format::kEncodingId);
+  std::map<AttrColumnKey, ColumnBuilder> attrs;
+  TermCollector terms;
+  RowLists traces;
+
+  for (uint32_t row = 0; row < rows; ++row) {
+    const Event& e = events[row];
+    meta->raw_bytes += e.ApproximateSize();
+    time.AddInt(row, e.time_ns);
+    level.AddInt(row, static_cast<int64_t>(e.level));
+    terms.AddText(kFieldLevel, LevelName(e.level), row);
+    auto add_string = [&](ColumnBuilder& col, std::string_view field, const std::string& v) {
+      if (v.empty()) return;
+      col.AddString(row, v);
+      terms.AddText(field, v, row);
+    };
+    add_string(service, kFieldService, e.service);
+    add_string(host, kFieldHost, e.host);
+    add_string(message, kFieldMessage, e.message);
+    if (!e.trace_id.empty()) {
+      trace.AddString(row, e.trace_id);
+      AddRow(&traces[EncodeId(e.trace_id)], row);
+    }
+    if (!e.span_id.empty()) span.AddString(row, e.span_id);
+    if (!e.parent_span_id.empty()) parent.AddString(row, e.parent_span_id);
+    for (const Attribute& a : e.attributes) {
+      AttrColumnKey key{a.key, TypeOf(a.value)};
+      auto it = attrs.find(key);
+      if (it == attrs.end()) {
+        uint8_t enc = key.type == ValueType::kBool ? format::kEncodingByte
+                                                   : format::kEncodingIntFor;
+        it = attrs.emplace(key, ColumnBuilder(a.key, format::kKindAttribute, key.type, enc)).first;
+      }
+      switch (key.type) {
+        case ValueType::kString: {
+          const auto& s = std::get<std::string>(a.value);
+          it->second.AddString(row, s);
+          terms.AddText(a.key, s, row);
+          break;
+        }
+        case ValueType::kInt64:
+          it->second.AddInt(row, std::get<int64_t>(a.value));
+          terms.AddText(a.key, ValueToString(a.value), row);
+          break;
+        case ValueType::kDouble:
+          it->second.AddDouble(row, std::get<double>(a.value));
+          terms.AddText(a.key, ValueToString(a.value), row);
+          break;
+        case ValueType::kBool:
+          it->second.AddInt(row, std::get<bool>(a.value) ? 1 : 0);
+          terms.AddText(a.key, ValueToString(a.value), row);
+          break;
+      }
+    }
+  }
+
+  const std::string tmp = path + ".tmp";
+  TROVE_ASSIGN_OR_RETURN(auto file, fs->NewWritableFile(tmp));
+  BlockWriter writer(file.get(), options.zstd_level);
+  for (ColumnBuilder* col : {&time, &level, &service, &host, &message, &trace, &span, &parent}) {
+    ColumnMeta cm;
+    TROVE_RETURN_IF_ERROR(col->Finish(rows, options.block_rows, &writer, &cm));
+    if (cm.present > 0 || cm.name == kFieldTime) meta->columns.push_back(std::move(cm));
+  }
+  for (auto& [key, col] : attrs) {
+    ColumnMeta cm;
+    TROVE_RETURN_IF_ERROR(col.Finish(rows, options.block_rows, &writer, &cm));
+    meta->columns.push_back(std::move(cm));
+  }
+  {
+    TermTableBuilder table(&writer, options.term_block_bytes);
+    TROVE_RETURN_IF_ERROR(terms.WriteTo(&table));
+    TROVE_RETURN_IF_ERROR(table.Finish(&meta->terms));
+  }
+  {
+    std::vector<std::pair<std::string_view, std::vector<uint32_t>*>> sorted;
+    for (auto& [k, v] : traces) sorted.emplace_back(k, &v);
+    std::sort(sorted.begin(), sorted.end());
+    TermTableBuilder table(&writer, options.term_block_bytes);
+    std::string encoded;
+    for (auto& [k, v] : sorted) {
+      encoded.clear();
+      Roaring bitmap(v->size(), v->data());
+      index::EncodePostings(&bitmap, &encoded);
+      TROVE_RETURN_IF_ERROR(table.Add(k, encoded));
+    }
+    TROVE_RETURN_IF_ERROR(table.Finish(&meta->traces));
+  }
+  std::string meta_bytes;
+  meta->EncodeTo(&meta_bytes);
+  BlockHandle meta_handle;
+  TROVE_RETURN_IF_ERROR(writer.Add(meta_bytes, &meta_handle));
+  TROVE_RETURN_IF_ERROR(WriteFooter(&writer, meta_handle));
+  TROVE_RETURN_IF_ERROR(file->Sync());
+  TROVE_RETURN_IF_ERROR(file->Close());
+  TROVE_RETURN_IF_ERROR(fs->RenameFile(tmp, path));
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  TROVE_RETURN_IF_ERROR(fs->SyncDir(dir.empty() ? "." : dir));
+  *file_size = writer.offset();
+  return Status::OK();
+}
+
+Result<std::shared_ptr<SegmentReader>> SegmentReader::Open(FileSystem* fs,
+                                                           const std::string& path) {
+  TROVE_ASSIGN_OR_RETURN(auto file, fs->NewRandomAccessFile(path));
+  const uint64_t size = file->Size();
+  if (size < format::kFooterSize) {
+    return Status::Corruption(path + ": " + std::to_string(size) +
+                              " bytes is too small to be a segment");
+  }
+  const uint64_t footer_at = size - format::kFooterSize;
+  std::string footer;
+  TROVE_RETURN_IF_ERROR(file->Read(footer_at, format::kFooterSize, &footer));
+  auto bad = [&](const std::string& what, uint64_t offset) {
+    return Status::Corruption(path + " at offset " + std::to_string(offset) + ": " + what);
+  };
+  if (DecodeFixed64(footer.data() + 32) != format::kSegmentMagic) {
+    return bad("bad magic number (not a Trove segment)", footer_at + 32);
+  }
+  if (Crc32(std::string_view(footer.data(), 28)) != DecodeFixed32(footer.data() + 28)) {
+    return bad("footer checksum mismatch", footer_at);
+  }
+  uint32_t version = DecodeFixed32(footer.data() + 24);
+  if (version != format::kSegmentFormatVersion) {
+    return bad("unsupported segment format version " + std::to_string(version), footer_at + 24);
+  }
+  BlockHandle mh;
+  mh.offset = DecodeFixed64(footer.data());
+  mh.size = DecodeFixed32(footer.data() + 8);
+  mh.raw_size = DecodeFixed32(footer.data() + 12);
+  mh.crc = DecodeFixed32(footer.data() + 16);
+  mh.codec = static_cast<uint8_t>(DecodeFixed32(footer.data() + 20));
+  if (mh.offset > footer_at || mh.size != footer_at - mh.offset) {
+    return bad("meta block location is outside the file", footer_at);
+  }
+  std::string raw;
+  TROVE_RETURN_IF_ERROR(ReadBlock(*file, mh, &raw));
+  SegmentMeta meta;
+  Decoder d(raw);
+  if (!meta.DecodeFrom(&d)) return bad("malformed segment meta", mh.offset);
+  auto check_handle = [&](const BlockHandle& h) { return h.offset + h.size <= mh.offset; };
+  for (const ColumnMeta& c : meta.columns) {
+    for (const ColumnBlockMeta& b : c.blocks) {
+      if (!check_handle(b.handle)) return bad("column block outside the data area", mh.offset);
+    }
+    if (c.encoding == format::kEncodingStringDict && !check_handle(c.dictionary)) {
+      return bad("dictionary outside the data area", mh.offset);
+    }
+  }
+  for (const TermTableMeta* t : {&meta.terms, &meta.traces}) {
+    for (const BlockHandle& h : t->blocks) {
+      if (!check_handle(h)) return bad("index block outside the data area", mh.offset);
+    }
+  }
+  auto reader = std::shared_ptr<SegmentReader>(new SegmentReader(std::move(file), std::move(meta)));
+  reader->dict_cache_.resize(reader->meta_.columns.size());
+  return reader;
+}
+
+Result<Roaring> SegmentReader::DecodePostingsValue(std::string_view value) const {
+  Roaring rows;
+  if (!index::DecodePostings(value, &rows) ||
+      (!rows.isEmpty() && rows.maximum() >= meta_.rows)) {
+    return Status::Corruption(path() + ": malformed posting list");
+  }
+  return rows;
+}
+
+Result<Roaring> SegmentReader::Postings(std::string_view field, std::string_view token) const {
+  TermTableReader table(file_.get(), &meta_.terms);
+  TROVE_ASSIGN_OR_RETURN(auto value, table.Get(TermKey(field, token)));
+  if (!value) return Roaring();
+  return DecodePostingsValue(*value);
+}
+
+Result<Roaring> SegmentReader::PrefixPostings(std::string_view field,
+                                              std::string_view prefix) const {
+  TermTableReader table(file_.get(), &meta_.terms);
+  std::vector<Roaring> parts;
+  Status inner;
+  TROVE_RETURN_IF_ERROR(table.Scan(TermKey(field, prefix), [&](std::string_view,
+                                                               std::string_view v) {
+    auto rows = DecodePostingsValue(v);
+    if (!rows.ok()) {
+      inner = rows.status();
+      return false;
+    }
+    parts.push_back(std::move(rows).value());
+    return true;
+  }));
+  TROVE_RETURN_IF_ERROR(inner);
+  std::vector<const Roaring*> ptrs;
+  for (const Roaring& r : parts) ptrs.push_back(&r);
+  if (ptrs.empty()) return Roaring();
+  return Roaring::fastunion(ptrs.size(), ptrs.data());
+}
+
+Status SegmentReader::ForEachTerm(
+    const std::function<void(std::string_view, std::string_view, std::string_view)>& fn) const {
+  TermTableReader table(file_.get(), &meta_.terms);
+  return table.Scan("", [&](std::string_view key, std::string_view value) {
+    size_t sep = key.find(format::kTermFieldSeparator);
+    fn(key.substr(0, sep), key.substr(sep + 1), value);
+    return true;
+  });
+}
+
+Result<Roaring> SegmentReader::TraceRows(std::string_view trace_id) const {
+  TermTableReader table(file_.get(), &meta_.traces);
+  TROVE_ASSIGN_OR_RETURN(auto value, table.Get(EncodeId(trace_id)));
+  if (!value) return Roaring();
+  return DecodePostingsValue(*value);
+}
+
+Status SegmentReader::ForEachTraceId(const std::function<void(const std::string&)>& fn) const {
+  TermTableReader table(file_.get(), &meta_.traces);
+  std::string id;
+  bool ok = true;
+  TROVE_RETURN_IF_ERROR(table.Scan("", [&](std::string_view key, std::string_view) {
+    if (!DecodeId(key, &id)) {
+      ok = false;
+      return false;
+    }
+    fn(id);
+    return true;
+  }));
+  if (!ok) return Status::Corruption(path() + ": malformed trace index key");
+  return Status::OK();
+}
+
+const ColumnMeta* SegmentReader::FindColumn(std::string_view name, ValueType type) const {
+  for (const ColumnMeta& c : meta_.columns) {
+    if (c.name == name && c.type == type) return &c;
+  }
+  return nullptr;
+}
+
+Result<std::shared_ptr<const std::vector<std::string>>> SegmentReader::Dictionary(
+    const ColumnMeta& column) const {
+  if (column.encoding != format::kEncodingStringDict) {
+    return std::shared_ptr<const std::vector<std::string>>();
+  }
+  size_t index = static_cast<size_t>(&column - meta_.columns.data());
+  {
+    std::lock_guard<std::mutex> lock(dict_mu_);
+    if (dict_cache_[index]) return dict_cache_[index];
+  }
+  std::string raw;
+  TROVE_RETURN_IF_ERROR(ReadBlock(*file_, column.dictionary, &raw));
+  auto dict = std::make_shared<std::vector<std::string>>();
+  Status s = DecodeDictionary(raw, column.dictionary_size, dict.get());
+  if (!s.ok()) return Status::Corruption(path() + ": column '" + column.name + "': " + s.message());
+  std::lock_guard<std::mutex> lock(dict_mu_);
+  dict_cache_[index] = dict;
+  return std::shared_ptr<const std::vector<std::string>>(dict);
+}
+
+Status SegmentReader::ReadColumnBlock(const ColumnMeta& column, size_t block,
+                                      ColumnBlock* out) const {
+  TROVE_ASSIGN_OR_RETURN(auto dict, Dictionary(column));
+  const ColumnBlockMeta& b = column.blocks[block];
+  std::string raw;
+  TROVE_RETURN_IF_ERROR(ReadBlock(*file_, b.handle, &raw));
+  Status s = DecodeColumnBlock(column, b, raw, std::move(dict), out);
+  if (!s.ok()) return Status::Corruption(path() + ": " + s.message());
+  return Status::OK();
+}
+
+namespace {
+
+void SetField(const ColumnMeta& c, const ColumnBlock& block, uint32_t i, Event* e) {
+  if (c.kind == format::kKindAttribute) {
+    AttrValue v;
+    switch (c.type) {
+      case ValueType::kString: v = std::string(block.StringAt(i)); break;
+      case ValueType::kInt64: v = block.ints[i]; break;
+      case ValueType::kDouble: v = block.doubles[i]; break;
+      case ValueType::kBool: v = block.ints[i] != 0; break;
+    }
+    e->attributes.push_back(Attribute{c.name, std::move(v)});
+    return;
+  }
+  if (c.name == kFieldTime) {
+    e->time_ns = block.ints[i];
+  } else if (c.name == kFieldLevel) {
+    e->level = static_cast<Level>(block.ints[i]);
+  } else if (c.name == kFieldService) {
+    e->service = block.StringAt(i);
+  } else if (c.name == kFieldHost) {
+    e->host = block.StringAt(i);
+  } else if (c.name == kFieldMessage) {
+    e->message = block.StringAt(i);
+  } else if (c.name == kFieldTraceId) {
+    e->trace_id = block.StringAt(i);
+  } else if (c.name == kFieldSpanId) {
+    e->span_id = block.StringAt(i);
+  } else if (c.name == kFieldParentSpanId) {
+    e->parent_span_id = block.StringAt(i);
+  }
+}
+
+}  // namespace
+
+Result<std::vector<Event>> SegmentReader::ReadEvents(
+    const Roaring& rows, const std::vector<std::string>* fields) const {
+  std::vector<Event> events(rows.cardinality());
+  if (events.empty()) return events;
+  if (rows.maximum() >= meta_.rows) {
+    return Status::InvalidArgument(path() + ": row " + std::to_string(rows.maximum()) +
+                                   " is past the segment's " + std::to_string(meta_.rows));
+  }
+  ColumnBlock block;
+  for (const ColumnMeta& c : meta_.columns) {
+    if (fields && std::find(fields->begin(), fields->end(), c.name) == fields->end()) continue;
+    if (c.present == 0) continue;
+    size_t loaded = c.blocks.size();
+    size_t out = 0;
+    for (uint32_t row : rows) {
+      size_t b = c.BlockForRow(row);
+      if (b != loaded) {
+        TROVE_RETURN_IF_ERROR(ReadColumnBlock(c, b, &block));
+        loaded = b;
+      }
+      uint32_t i = row - block.first_row;
+      if (block.IsPresent(i)) SetField(c, block, i, &events[out]);
+      ++out;
+    }
+  }
+  return events;
+}
+
+Result<std::vector<Event>> SegmentReader::ReadAllEvents() const {
+  Roaring all;
+  all.addRange(0, meta_.rows);
+  return ReadEvents(all);
+}
+
+Status SegmentReader::Verify() const {
+  ColumnBlock block;
+  for (const ColumnMeta& c : meta_.columns) {
+    for (size_t b = 0; b < c.blocks.size(); ++b) {
+      TROVE_RETURN_IF_ERROR(ReadColumnBlock(c, b, &block));
+    }
+  }
+  Status inner;
+  auto check = [&](std::string_view, std::string_view value) {
+    auto rows = DecodePostingsValue(value);
+    if (!rows.ok()) inner = rows.status();
+    return rows.ok();
+  };
+  TROVE_RETURN_IF_ERROR(TermTableReader(file_.get(), &meta_.terms).Scan("", check));
+  TROVE_RETURN_IF_ERROR(inner);
+  TROVE_RETURN_IF_ERROR(TermTableReader(file_.get(), &meta_.traces).Scan("", check));
+  return inner;
+}
+
+}  // namespace trove

@@ -1,0 +1,114 @@
+// Segments: immutable columnar files holding the events of one time partition, with their
+// inverted term index and correlation-ID index. Layout: storage/FORMAT.md.
+#pragma once
+
+#include <roaring/roaring.hh>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "storage/column.h"
+#include "storage/event.h"
+#include "storage/file_system.h"
+#include "storage/term_table.h"
+
+namespace trove {
+
+// What a segment's meta block says about it.
+struct SegmentMeta {
+  uint64_t id = 0;
+  int64_t partition = 0;  // time_ns / partition_ns of every row
+  uint32_t rows = 0;
+  int64_t min_time = 0, max_time = 0;
+  uint64_t raw_bytes = 0;  // sum of Event::ApproximateSize(), for compression figures
+  std::vector<ColumnMeta> columns;
+  TermTableMeta terms;   // "field\0token" → postings
+  TermTableMeta traces;  // EncodeId(trace_id) → postings
+
+  void EncodeTo(std::string* dst) const;
+  bool DecodeFrom(Decoder* d);
+};
+
+// "field\0token": the key of a term in the term index. token must be lowercased.
+std::string TermKey(std::string_view field, std::string_view token);
+// "seg-00000000000000ab.trv"
+std::string SegmentFileName(uint64_t id);
+// Parses a segment file name; false if name is not one.
+bool ParseSegmentFileName(std::string_view name, uint64_t* id);
+
+struct SegmentWriteOptions {
+  // Rows per column block: the unit of pruning and decoding. 8192 rows keeps a decoded block
+  // of messages in L2-sized chunks while amortising per-block headers.
+  uint32_t block_rows = 8192;
+  // zstd level for column and index blocks; 3 is zstd's default speed/ratio balance.
+  int zstd_level = 3;
+  // Uncompressed term-table block size; 16 KiB makes a point lookup one small read.
+  size_t term_block_bytes = 16 * 1024;
+};
+
+// Writes `events` (any order; they are sorted by time, stably) as segment `id` to `path`,
+// durably: a temporary file is written, fsynced and renamed, and the directory fsynced.
+// On success fills *meta (without the columns' contents) and *file_size.
+// REQUIRES: events non-empty, all in one partition.
+Status WriteSegment(FileSystem* fs, const std::string& path, uint64_t id, int64_t partition,
+                    std::vector<Event> events, const SegmentWriteOptions& options,
+                    SegmentMeta* meta, uint64_t* file_size);
+
+// Reads one segment file. Opening checks the footer (magic, version, checksums) and decodes the
+// meta; every block read later is checksummed again. Thread-safe.
+class SegmentReader {
+ public:
+  static Result<std::shared_ptr<SegmentReader>> Open(FileSystem* fs, const std::string& path);
+
+  const SegmentMeta& meta() const { return meta_; }
+  uint64_t id() const { return meta_.id; }
+  uint32_t rows() const { return meta_.rows; }
+  uint64_t file_size() const { return file_->Size(); }
+  const std::string& path() const { return file_->path(); }
+
+  // Rows whose `field` holds token (lowercased). Empty bitmap when the term is absent.
+  Result<Roaring> Postings(std::string_view field, std::string_view token) const;
+  // Union of the postings of every token of field that starts with prefix (lowercased).
+  Result<Roaring> PrefixPostings(std::string_view field, std::string_view prefix) const;
+  // Calls fn(field, token, postings-bytes) for every term; used by maintenance tools.
+  Status ForEachTerm(
+      const std::function<void(std::string_view, std::string_view, std::string_view)>& fn) const;
+  // Rows whose trace_id equals trace_id exactly.
+  Result<Roaring> TraceRows(std::string_view trace_id) const;
+  // Every distinct trace ID in the segment.
+  Status ForEachTraceId(const std::function<void(const std::string&)>& fn) const;
+
+  // The column called name with the given type, or nullptr.
+  const ColumnMeta* FindColumn(std::string_view name, ValueType type) const;
+  // Reads, checks and decodes one block of a column. Only that block is read from disk.
+  Status ReadColumnBlock(const ColumnMeta& column, size_t block, ColumnBlock* out) const;
+
+  // Materialises the events at `rows` (ascending order), reading only the blocks that hold
+  // them. With `fields`, only those fields are filled (names as in queries: "_msg",
+  // "service", an attribute key…); without, every field.
+  Result<std::vector<Event>> ReadEvents(
+      const Roaring& rows, const std::vector<std::string>* fields = nullptr) const;
+  Result<std::vector<Event>> ReadAllEvents() const;
+
+  // Reads and decodes every block and every postings list; Corruption names what failed.
+  Status Verify() const;
+
+ private:
+  SegmentReader(std::unique_ptr<RandomAccessFile> file, SegmentMeta meta)
+      : file_(std::move(file)), meta_(std::move(meta)) {}
+  Result<std::shared_ptr<const std::vector<std::string>>> Dictionary(
+      const ColumnMeta& column) const;
+  Result<Roaring> DecodePostingsValue(std::string_view value) const;
+
+  std::unique_ptr<RandomAccessFile> file_;
+  SegmentMeta meta_;
+  mutable std::mutex dict_mu_;
+  mutable std::vector<std::shared_ptr<const std::vector<std::string>>> dict_cache_;
+};
+
+}  // namespace trove

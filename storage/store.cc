@@ -1,0 +1,581 @@
+#include "storage/store.h"
+
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+#include <rocksdb/write_batch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <set>
+
+#include "storage/coding.h"
+#include "storage/format.h"
+
+namespace trove {
+
+struct StoreDb {
+  std::unique_ptr<rocksdb::DB> db;
+  rocksdb::ColumnFamilyHandle* meta = nullptr;  // the default family
+  rocksdb::ColumnFamilyHandle* wal = nullptr;
+  rocksdb::ColumnFamilyHandle* catalog = nullptr;
+  rocksdb::ColumnFamilyHandle* traces = nullptr;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+
+  ~StoreDb() {
+    if (!db) return;
+    for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+    db->Close();
+  }
+};
+
+namespace {
+
+Status FromRocks(const rocksdb::Status& s, const std::string& what) {
+  if (s.ok()) return Status::OK();
+  std::string msg = what + ": " + s.ToString();
+  if (s.IsCorruption()) return Status::Corruption(msg);
+  if (s.IsNoSpace()) return Status::ResourceExhausted(msg);
+  return Status::IOError(msg);
+}
+
+std::string SeqKey(uint64_t seq) {
+  std::string k;
+  PutBigEndian64(&k, seq);
+  return k;
+}
+
+// Catalog value: what the store needs about a segment without opening its file.
+struct CatalogEntry {
+  int64_t partition = 0;
+  uint64_t rows = 0;
+  int64_t min_time = 0, max_time = 0;
+  uint64_t file_size = 0;
+
+  std::string Encode() const {
+    std::string v;
+    PutVarint64(&v, ZigZag(partition));
+    PutVarint64(&v, rows);
+    PutVarint64(&v, ZigZag(min_time));
+    PutVarint64(&v, ZigZag(max_time));
+    PutVarint64(&v, file_size);
+    return v;
+  }
+  bool Decode(std::string_view data) {
+    Decoder d(data);
+    uint64_t p, lo, hi;
+    if (!d.GetVarint64(&p) || !d.GetVarint64(&rows) || !d.GetVarint64(&lo) ||
+        !d.GetVarint64(&hi) || !d.GetVarint64(&file_size) || !d.done()) {
+      return false;
+    }
+    partition = UnZigZag(p);
+    min_time = UnZigZag(lo);
+    max_time = UnZigZag(hi);
+    return true;
+  }
+};
+
+int64_t SystemNowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+
+}  // namespace
+
+std::string TraceMapPrefix(std::string_view trace_id) {
+  std::string enc = EncodeId(trace_id);
+  std::string key(1, static_cast<char>(enc.size()));
+  key += enc;
+  return key;
+}
+
+std::string TraceMapKey(std::string_view trace_id, uint64_t segment_id) {
+  std::string key = TraceMapPrefix(trace_id);
+  PutBigEndian64(&key, segment_id);
+  return key;
+}
+
+// One Append() call waiting in the group-commit queue.
+struct Store::Writer {
+  std::shared_ptr<RecentBatch> batch;
+  std::string encoded;  // the write-ahead buffer value
+  Status status;
+  bool done = false;
+  std::condition_variable cv;
+};
+
+Store::Store(const StoreOptions& options, std::string dir)
+    : options_(options), dir_(std::move(dir)) {
+  if (!options_.clock) options_.clock = SystemNowNs;
+}
+
+std::string Store::SegmentPath(uint64_t id) const {
+  return dir_ + "/segments/" + SegmentFileName(id);
+}
+
+Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options, const std::string& dir) {
+  if (options.partition_ns <= 0) return Status::InvalidArgument("partition_ns must be positive");
+  if (options.segment.block_rows == 0) return Status::InvalidArgument("block_rows must be > 0");
+  std::unique_ptr<Store> store(new Store(options, dir));
+  TROVE_RETURN_IF_ERROR(options.fs->CreateDirs(dir + "/segments"));
+
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  db_options.keep_log_file_num = 4;
+  db_options.max_manifest_file_size = 64 << 20;
+  db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  rocksdb::ColumnFamilyOptions cf_options;
+  cf_options.compression = rocksdb::kNoCompression;  // events are flushed to zstd segments soon
+  rocksdb::ColumnFamilyOptions traces_options;
+  traces_options.compression = rocksdb::kZSTD;
+  std::vector<rocksdb::ColumnFamilyDescriptor> families = {
+      {rocksdb::kDefaultColumnFamilyName, cf_options},
+      {std::string(format::kCfWal), cf_options},
+      {std::string(format::kCfCatalog), cf_options},
+      {std::string(format::kCfTraces), traces_options},
+  };
+  auto db = std::make_shared<StoreDb>();
+  rocksdb::DB* raw = nullptr;
+  TROVE_RETURN_IF_ERROR(FromRocks(
+      rocksdb::DB::Open(db_options, dir + "/db", families, &db->handles, &raw),
+      "open RocksDB in " + dir + "/db"));
+  db->db.reset(raw);
+  db->meta = db->handles[0];
+  db->wal = db->handles[1];
+  db->catalog = db->handles[2];
+  db->traces = db->handles[3];
+  store->db_ = std::move(db);
+  TROVE_RETURN_IF_ERROR(store->Recover());
+  if (options.background) store->background_ = std::thread([s = store.get()] { s->BackgroundLoop(); });
+  return store;
+}
+
+Status Store::Recover() {
+  rocksdb::DB* db = db_->db.get();
+  std::string version;
+  rocksdb::Status s = db->Get(rocksdb::ReadOptions(), db_->meta,
+                              std::string(format::kKeyFormatVersion), &version);
+  if (s.IsNotFound()) {
+    std::string v;
+    PutFixed32(&v, format::kStoreFormatVersion);
+    TROVE_RETURN_IF_ERROR(FromRocks(
+        db->Put(rocksdb::WriteOptions(), db_->meta, std::string(format::kKeyFormatVersion), v),
+        "write format version"));
+  } else {
+    TROVE_RETURN_IF_ERROR(FromRocks(s, "read format version"));
+    if (version.size() != 4 || DecodeFixed32(version.data()) != format::kStoreFormatVersion) {
+      return Status::Corruption(dir_ + "/db: unsupported store format version");
+    }
+  }
+  std::string next_id;
+  s = db->Get(rocksdb::ReadOptions(), db_->meta, std::string(format::kKeyNextSegmentId), &next_id);
+  if (s.ok() && next_id.size() == 8) next_segment_id_ = DecodeFixed64(next_id.data());
+
+  // The catalog names every live segment; open and check each.
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), db_->catalog));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    if (it->key().size() != 8) return Status::Corruption(dir_ + "/db: malformed catalog key");
+    uint64_t id = DecodeBigEndian64(it->key().data());
+    CatalogEntry entry;
+    if (!entry.Decode(std::string_view(it->value().data(), it->value().size()))) {
+      return Status::Corruption(dir_ + "/db: malformed catalog entry for " + SegmentFileName(id));
+    }
+    TROVE_ASSIGN_OR_RETURN(auto reader, SegmentReader::Open(options_.fs, SegmentPath(id)));
+    if (reader->id() != id || reader->rows() != entry.rows) {
+      return Status::Corruption(reader->path() + ": segment does not match its catalog entry");
+    }
+    segments_[id] = std::move(reader);
+    next_segment_id_ = std::max(next_segment_id_, id + 1);
+  }
+  TROVE_RETURN_IF_ERROR(FromRocks(it->status(), "scan catalog"));
+
+  // Files that no catalog entry names are leftovers of interrupted flushes or merges.
+  TROVE_ASSIGN_OR_RETURN(auto names, options_.fs->ListDir(dir_ + "/segments"));
+  for (const std::string& name : names) {
+    uint64_t id;
+    if (ParseSegmentFileName(name, &id) && segments_.count(id)) continue;
+    TROVE_RETURN_IF_ERROR(options_.fs->RemoveFile(dir_ + "/segments/" + name));
+  }
+
+  // Buffered events: every write-ahead entry still present was never flushed.
+  it.reset(db->NewIterator(rocksdb::ReadOptions(), db_->wal));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    if (it->key().size() != 8) return Status::Corruption(dir_ + "/db: malformed buffer key");
+    auto batch = std::make_shared<RecentBatch>();
+    batch->seq = DecodeBigEndian64(it->key().data());
+    std::string_view value(it->value().data(), it->value().size());
+    Decoder d(value);
+    uint64_t count;
+    std::string_view rest;
+    if (!d.GetVarint64(&count) || count > value.size() || !d.GetBytes(d.remaining(), &rest)) {
+      return Status::Corruption(dir_ + "/db: malformed buffered batch " +
+                                std::to_string(batch->seq));
+    }
+    batch->events.resize(count);
+    for (Event& e : batch->events) {
+      if (!DecodeEvent(&rest, &e)) {
+        return Status::Corruption(dir_ + "/db: malformed event in buffered batch " +
+                                  std::to_string(batch->seq));
+      }
+    }
+    batch->min_time = INT64_MAX;
+    batch->max_time = INT64_MIN;
+    for (const Event& e : batch->events) {
+      batch->min_time = std::min(batch->min_time, e.time_ns);
+      batch->max_time = std::max(batch->max_time, e.time_ns);
+    }
+    batch->bytes = value.size();
+    batch->arrival_ns = Now();
+    recent_bytes_ += batch->bytes;
+    next_seq_ = batch->seq + 1;
+    recent_.push_back(std::move(batch));
+  }
+  return FromRocks(it->status(), "scan write-ahead buffer");
+}
+
+Store::~Store() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (background_.joinable()) background_.join();
+}
+
+Result<AppendResult> Store::Append(std::vector<Event> events) {
+  AppendResult result;
+  Writer w;
+  w.batch = std::make_shared<RecentBatch>();
+  RecentBatch& batch = *w.batch;
+  batch.events.reserve(events.size());
+  batch.min_time = INT64_MAX;
+  batch.max_time = INT64_MIN;
+  const int64_t now = Now();
+  std::string encoded_events;
+  for (size_t i = 0; i < events.size(); ++i) {
+    Status s = NormalizeEvent(options_.limits, now, &events[i]);
+    if (!s.ok()) {
+      result.rejected.push_back({i, std::move(s)});
+      continue;
+    }
+    EncodeEvent(events[i], &encoded_events);
+    batch.min_time = std::min(batch.min_time, events[i].time_ns);
+    batch.max_time = std::max(batch.max_time, events[i].time_ns);
+    batch.events.push_back(std::move(events[i]));
+  }
+  result.accepted = batch.events.size();
+  if (batch.events.empty()) return result;
+  PutVarint64(&w.encoded, batch.events.size());
+  w.encoded += encoded_events;
+  batch.bytes = w.encoded.size();
+  batch.arrival_ns = now;
+
+  std::unique_lock<std::mutex> lock(mu_);
+  if (!bg_error_.ok()) {
+    return Status::IOError("store is read-only after a background error: " + bg_error_.ToString());
+  }
+  // Backpressure: wait for flushes to drain the buffer, but not forever.
+  if (recent_bytes_ > options_.max_buffer_bytes) {
+    cv_.wait_for(lock, std::chrono::nanoseconds(options_.stall_timeout_ns), [&] {
+      return recent_bytes_ <= options_.max_buffer_bytes || stopping_ || !bg_error_.ok();
+    });
+    if (recent_bytes_ > options_.max_buffer_bytes) {
+      return Status::ResourceExhausted(
+          "ingest is ahead of flushing: " + std::to_string(recent_bytes_ >> 20) +
+          " MiB buffered; retry in a second");
+    }
+  }
+  // Group commit (LevelDB's DBImpl::Write): the writer at the front syncs for everyone queued
+  // behind it, so concurrent appenders share one fsync.
+  writers_.push_back(&w);
+  while (!w.done && &w != writers_.front()) w.cv.wait(lock);
+  if (w.done) {
+    if (!w.status.ok()) return w.status;
+    return result;
+  }
+  size_t group_bytes = 0;
+  auto end = writers_.begin();
+  while (end != writers_.end() && (end == writers_.begin() || group_bytes < (8 << 20))) {
+    group_bytes += (*end)->encoded.size();
+    (*end)->batch->seq = next_seq_++;
+    ++end;
+  }
+  const size_t group_size = static_cast<size_t>(end - writers_.begin());
+  std::vector<Writer*> group(writers_.begin(), end);
+  lock.unlock();
+  rocksdb::WriteBatch wb;
+  for (Writer* g : group) wb.Put(db_->wal, SeqKey(g->batch->seq), g->encoded);
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  Status s = FromRocks(db_->db->Write(wo, &wb), "write-ahead buffer");
+  lock.lock();
+  for (size_t i = 0; i < group_size; ++i) {
+    Writer* g = writers_.front();
+    writers_.pop_front();
+    if (s.ok()) {
+      recent_bytes_ += g->batch->bytes;
+      recent_.push_back(std::move(g->batch));
+    }
+    g->status = s;
+    g->done = true;
+    if (g != &w) g->cv.notify_one();
+  }
+  if (!writers_.empty()) writers_.front()->cv.notify_one();
+  const bool flush_due = recent_bytes_ >= options_.flush_bytes;
+  lock.unlock();
+  if (flush_due) cv_.notify_all();
+  if (!s.ok()) return s;
+  return result;
+}
+
+Status Store::Flush() {
+  std::lock_guard<std::mutex> flush_lock(flush_mu_);
+  return FlushLocked();
+}
+
+Status Store::FlushLocked() {
+  std::vector<std::shared_ptr<const RecentBatch>> batches;
+  uint64_t first_id;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    TROVE_RETURN_IF_ERROR(bg_error_);
+    batches = recent_;
+    first_id = next_segment_id_;
+  }
+  if (batches.empty()) return Status::OK();
+  std::map<int64_t, std::vector<Event>> partitions;
+  for (const auto& b : batches) {
+    for (const Event& e : b->events) {
+      partitions[FloorDiv(e.time_ns, options_.partition_ns)].push_back(e);
+    }
+  }
+  // Write every segment file first; they become live only with the catalog commit below.
+  std::vector<std::shared_ptr<SegmentReader>> readers;
+  uint64_t id = first_id;
+  for (auto& [partition, events] : partitions) {
+    SegmentMeta meta;
+    uint64_t size;
+    TROVE_RETURN_IF_ERROR(WriteSegment(options_.fs, SegmentPath(id), id, partition,
+                                       std::move(events), options_.segment, &meta, &size));
+    TROVE_ASSIGN_OR_RETURN(auto reader, SegmentReader::Open(options_.fs, SegmentPath(id)));
+    readers.push_back(std::move(reader));
+    ++id;
+  }
+  rocksdb::WriteBatch wb;
+  for (const auto& r : readers) {
+    std::string key;
+    PutBigEndian64(&key, r->id());
+    CatalogEntry entry{r->meta().partition, r->rows(), r->meta().min_time, r->meta().max_time,
+                       r->file_size()};
+    wb.Put(db_->catalog, key, entry.Encode());
+    TROVE_RETURN_IF_ERROR(r->ForEachTraceId(
+        [&](const std::string& trace) { wb.Put(db_->traces, TraceMapKey(trace, r->id()), ""); }));
+  }
+  for (const auto& b : batches) wb.Delete(db_->wal, SeqKey(b->seq));
+  std::string next;
+  PutFixed64(&next, id);
+  wb.Put(db_->meta, std::string(format::kKeyNextSegmentId), next);
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  {
+    std::lock_guard<std::mutex> commit_lock(commit_mu_);
+    TROVE_RETURN_IF_ERROR(FromRocks(db_->db->Write(wo, &wb), "commit flush to catalog"));
+    std::lock_guard<std::mutex> lock(mu_);
+    next_segment_id_ = id;
+    for (auto& r : readers) segments_[r->id()] = std::move(r);
+    // Appends only add at the back and only flushes remove, so the flushed batches are the
+    // oldest ones.
+    for (const auto& b : batches) recent_bytes_ -= b->bytes;
+    recent_.erase(recent_.begin(), recent_.begin() + static_cast<ptrdiff_t>(batches.size()));
+    ++flushes_;
+  }
+  cv_.notify_all();
+  return Status::OK();
+}
+
+Result<bool> Store::MergeOnce() {
+  std::lock_guard<std::mutex> flush_lock(flush_mu_);
+  return MergeLocked();
+}
+
+Result<bool> Store::MergeLocked() {
+  std::vector<MergeCandidate> candidates;
+  std::vector<std::shared_ptr<SegmentReader>> inputs;
+  uint64_t out_id;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    TROVE_RETURN_IF_ERROR(bg_error_);
+    for (const auto& [id, r] : segments_) {
+      candidates.push_back({id, r->meta().partition, r->rows()});
+    }
+    auto picks = PickMerges(candidates, options_.merge, options_.partition_ns, Now());
+    if (picks.empty()) return false;
+    for (uint64_t id : picks.front()) inputs.push_back(segments_.at(id));
+    out_id = next_segment_id_;
+  }
+  std::vector<Event> events;
+  for (const auto& in : inputs) {
+    TROVE_ASSIGN_OR_RETURN(auto part, in->ReadAllEvents());
+    events.insert(events.end(), std::make_move_iterator(part.begin()),
+                  std::make_move_iterator(part.end()));
+  }
+  const int64_t partition = inputs.front()->meta().partition;
+  SegmentMeta meta;
+  uint64_t size;
+  TROVE_RETURN_IF_ERROR(WriteSegment(options_.fs, SegmentPath(out_id), out_id, partition,
+                                     std::move(events), options_.segment, &meta, &size));
+  TROVE_ASSIGN_OR_RETURN(auto output, SegmentReader::Open(options_.fs, SegmentPath(out_id)));
+
+  // One atomic catalog commit swaps the inputs for the output.
+  rocksdb::WriteBatch wb;
+  for (const auto& in : inputs) {
+    std::string key;
+    PutBigEndian64(&key, in->id());
+    wb.Delete(db_->catalog, key);
+    TROVE_RETURN_IF_ERROR(in->ForEachTraceId(
+        [&](const std::string& trace) { wb.Delete(db_->traces, TraceMapKey(trace, in->id())); }));
+  }
+  std::string key;
+  PutBigEndian64(&key, out_id);
+  CatalogEntry entry{partition, output->rows(), output->meta().min_time, output->meta().max_time,
+                     output->file_size()};
+  wb.Put(db_->catalog, key, entry.Encode());
+  TROVE_RETURN_IF_ERROR(output->ForEachTraceId(
+      [&](const std::string& trace) { wb.Put(db_->traces, TraceMapKey(trace, out_id), ""); }));
+  std::string next;
+  PutFixed64(&next, out_id + 1);
+  wb.Put(db_->meta, std::string(format::kKeyNextSegmentId), next);
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  {
+    std::lock_guard<std::mutex> commit_lock(commit_mu_);
+    TROVE_RETURN_IF_ERROR(FromRocks(db_->db->Write(wo, &wb), "commit merge to catalog"));
+    std::lock_guard<std::mutex> lock(mu_);
+    next_segment_id_ = out_id + 1;
+    for (const auto& in : inputs) segments_.erase(in->id());
+    segments_[out_id] = std::move(output);
+    ++merges_;
+  }
+  // Open readers (held by snapshots) keep their file descriptors; unlinking now is safe.
+  // A failure leaves an orphan that the next Open removes.
+  for (const auto& in : inputs) options_.fs->RemoveFile(in->path());
+  return true;
+}
+
+Status Store::Compact() {
+  std::lock_guard<std::mutex> flush_lock(flush_mu_);
+  TROVE_RETURN_IF_ERROR(FlushLocked());
+  while (true) {
+    TROVE_ASSIGN_OR_RETURN(bool merged, MergeLocked());
+    if (!merged) return Status::OK();
+  }
+}
+
+void Store::BackgroundLoop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stopping_) {
+    cv_.wait_for(lock, std::chrono::nanoseconds(options_.background_interval_ns));
+    if (stopping_ || !bg_error_.ok()) continue;
+    const bool flush_due =
+        recent_bytes_ >= options_.flush_bytes ||
+        (!recent_.empty() && Now() - recent_.front()->arrival_ns >= options_.flush_age_ns);
+    lock.unlock();
+    Status s;
+    {
+      std::lock_guard<std::mutex> flush_lock(flush_mu_);
+      if (flush_due) s = FlushLocked();
+      if (s.ok()) {
+        auto merged = MergeLocked();
+        if (!merged.ok()) s = merged.status();
+      }
+    }
+    lock.lock();
+    if (!s.ok() && bg_error_.ok()) {
+      // Latched: the store stops accepting writes rather than fail in a loop. Reads go on.
+      fprintf(stderr, "trove: background flush/merge failed, store is now read-only: %s\n",
+              s.ToString().c_str());
+      bg_error_ = s;
+      cv_.notify_all();
+    }
+  }
+}
+
+std::shared_ptr<const Snapshot> Store::GetSnapshot() const {
+  auto snap = std::shared_ptr<Snapshot>(new Snapshot());
+  // commit_mu_ makes the RocksDB snapshot and the segment list agree (no catalog commit
+  // between them).
+  std::lock_guard<std::mutex> commit_lock(commit_mu_);
+  std::lock_guard<std::mutex> lock(mu_);
+  snap->db_ = db_;
+  snap->db_snapshot_ = db_->db->GetSnapshot();
+  for (const auto& [id, r] : segments_) snap->segments_.push_back(r);
+  std::sort(snap->segments_.begin(), snap->segments_.end(), [](const auto& a, const auto& b) {
+    return a->meta().min_time != b->meta().min_time ? a->meta().min_time < b->meta().min_time
+                                                    : a->id() < b->id();
+  });
+  snap->recent_ = recent_;
+  return snap;
+}
+
+StoreStats Store::GetStats() const {
+  StoreStats st;
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& [id, r] : segments_) {
+    ++st.segments;
+    st.segment_rows += r->rows();
+    st.segment_bytes += r->file_size();
+    st.segment_raw_bytes += r->meta().raw_bytes;
+  }
+  for (const auto& b : recent_) st.buffered_events += b->events.size();
+  st.buffered_bytes = recent_bytes_;
+  st.flushes = flushes_;
+  st.merges = merges_;
+  uint64_t live = 0;
+  if (db_->db->GetIntProperty("rocksdb.total-sst-files-size", &live)) st.db_bytes = live;
+  if (!bg_error_.ok()) st.background_error = bg_error_.ToString();
+  return st;
+}
+
+Snapshot::~Snapshot() {
+  if (db_ && db_snapshot_) db_->db->ReleaseSnapshot(db_snapshot_);
+}
+
+std::vector<std::shared_ptr<SegmentReader>> Snapshot::SegmentsOverlapping(int64_t from_ns,
+                                                                          int64_t to_ns) const {
+  std::vector<std::shared_ptr<SegmentReader>> out;
+  for (const auto& s : segments_) {
+    if (s->meta().max_time >= from_ns && s->meta().min_time < to_ns) out.push_back(s);
+  }
+  return out;
+}
+
+uint64_t Snapshot::recent_events() const {
+  uint64_t n = 0;
+  for (const auto& b : recent_) n += b->events.size();
+  return n;
+}
+
+Result<std::vector<std::shared_ptr<SegmentReader>>> Snapshot::SegmentsWithTrace(
+    std::string_view trace_id) const {
+  std::vector<std::shared_ptr<SegmentReader>> out;
+  if (trace_id.empty()) return out;
+  const std::string prefix = TraceMapPrefix(trace_id);
+  rocksdb::ReadOptions ro;
+  ro.snapshot = db_snapshot_;
+  std::unique_ptr<rocksdb::Iterator> it(db_->db->NewIterator(ro, db_->traces));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    if (it->key().size() != prefix.size() + 8) continue;
+    uint64_t id = DecodeBigEndian64(it->key().data() + prefix.size());
+    for (const auto& s : segments_) {
+      if (s->id() == id) out.push_back(s);
+    }
+  }
+  TROVE_RETURN_IF_ERROR(FromRocks(it->status(), "scan correlation map"));
+  return out;
+}
+
+}  // namespace trove
