@@ -1,0 +1,274 @@
+// Store behaviour: bad input, recovery, orphans, backpressure, merge policy.
+#include "storage/store.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "storage/merge_policy.h"
+#include "tests/store_test_util.h"
+
+namespace trove {
+namespace {
+
+using testing::IdOf;
+using testing::TempDir;
+
+constexpr int64_t kSecond = 1'000'000'000;
+constexpr int64_t kNow = int64_t{1'750'000'000} * kSecond;
+
+StoreOptions TestOptions() {
+  StoreOptions o;
+  o.background = false;
+  o.clock = [] { return kNow; };
+  return o;
+}
+
+Event MakeEvent(int64_t id, std::string msg, int64_t time = kNow) {
+  Event e;
+  e.time_ns = time;
+  e.service = "svc";
+  e.level = Level::kInfo;
+  e.message = std::move(msg);
+  e.attributes.push_back({"id", id});
+  return e;
+}
+
+TEST(StoreTest, BadEventsAreRejectedOneByOneAndTheRestKept) {
+  TempDir dir("bad");
+  auto store = Store::Open(TestOptions(), dir.path());
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  std::vector<Event> batch;
+  batch.push_back(MakeEvent(0, "fine"));
+  batch.push_back(MakeEvent(1, std::string(2 << 20, 'x')));        // oversized
+  batch.push_back(MakeEvent(2, "bad utf8 \xff\xfe end"));           // kept, repaired
+  batch.push_back(MakeEvent(3, ""));                                // empty message: kept
+  batch.push_back(MakeEvent(4, "future", kNow + 30 * 24 * 3600 * kSecond));
+  batch.push_back(MakeEvent(5, "before epoch", -5));
+  batch.push_back(MakeEvent(6, "long trace"));
+  batch.back().trace_id = std::string(65, 'a');
+  batch.push_back(MakeEvent(7, "builtin key"));
+  batch.back().attributes.push_back({"_msg", std::string("x")});
+  batch.push_back(MakeEvent(8, "many attributes"));
+  for (int i = 0; i < 10000; ++i) {
+    batch.back().attributes.push_back({"k" + std::to_string(i), int64_t{i}});
+  }
+  batch.push_back(MakeEvent(9, "past is fine", kSecond));
+  batch.push_back(MakeEvent(10, "truncated utf8 \xe2\x82"));
+  auto r = (*store)->Append(std::move(batch));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->accepted, 6u);
+  std::vector<size_t> rejected;
+  for (const auto& rej : r->rejected) {
+    rejected.push_back(rej.index);
+    EXPECT_TRUE(rej.reason.IsInvalidArgument());
+  }
+  EXPECT_EQ(rejected, (std::vector<size_t>{1, 4, 5, 6, 7}));
+  EXPECT_NE(r->rejected[0].reason.message().find("limit is 1048576"), std::string::npos)
+      << r->rejected[0].reason.message();
+  EXPECT_NE(r->rejected[1].reason.message().find("future"), std::string::npos);
+  EXPECT_NE(r->rejected[3].reason.message().find("trace_id"), std::string::npos);
+
+  for (int pass = 0; pass < 2; ++pass) {
+    auto snap = (*store)->GetSnapshot();
+    std::map<int64_t, Event> got;
+    for (Event& e : testing::AllEvents(*snap)) got[IdOf(e)] = e;
+    ASSERT_EQ(got.size(), 6u);
+    EXPECT_EQ(got[2].message, "bad utf8 \xEF\xBF\xBD\xEF\xBF\xBD end");
+    EXPECT_EQ(got[10].message, "truncated utf8 \xEF\xBF\xBD\xEF\xBF\xBD");
+    EXPECT_EQ(got[3].message, "");
+    EXPECT_EQ(got[8].attributes.size(), 10001u);
+    EXPECT_EQ(got[9].time_ns, kSecond);
+    ASSERT_TRUE((*store)->Flush().ok());  // second pass reads the segments
+  }
+}
+
+TEST(StoreTest, AnEmptyOrAllRejectedBatchWritesNothing) {
+  TempDir dir("empty");
+  auto store = Store::Open(TestOptions(), dir.path());
+  ASSERT_TRUE(store.ok());
+  auto r = (*store)->Append({});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->accepted, 0u);
+  r = (*store)->Append({MakeEvent(1, "x", -1)});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->rejected.size(), 1u);
+  EXPECT_EQ((*store)->GetSnapshot()->recent_events(), 0u);
+}
+
+TEST(StoreTest, ReopenRecoversBufferedAndFlushedEventsExactlyOnce) {
+  TempDir dir("reopen");
+  {
+    auto store = Store::Open(TestOptions(), dir.path());
+    ASSERT_TRUE(store.ok());
+    ASSERT_TRUE((*store)->Append({MakeEvent(1, "one"), MakeEvent(2, "two")}).ok());
+    ASSERT_TRUE((*store)->Flush().ok());
+    ASSERT_TRUE((*store)->Append({MakeEvent(3, "three")}).ok());
+  }
+  auto store = Store::Open(TestOptions(), dir.path());
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  auto snap = (*store)->GetSnapshot();
+  EXPECT_EQ(snap->segments().size(), 1u);
+  EXPECT_EQ(snap->recent_events(), 1u);
+  std::vector<int64_t> ids;
+  for (const Event& e : testing::AllEvents(*snap)) ids.push_back(IdOf(e));
+  std::sort(ids.begin(), ids.end());
+  EXPECT_EQ(ids, (std::vector<int64_t>{1, 2, 3}));
+}
+
+TEST(StoreTest, OpenRemovesOrphanedSegmentFiles) {
+  TempDir dir("orphans");
+  {
+    auto store = Store::Open(TestOptions(), dir.path());
+    ASSERT_TRUE(store.ok());
+    ASSERT_TRUE((*store)->Append({MakeEvent(1, "one")}).ok());
+    ASSERT_TRUE((*store)->Flush().ok());
+  }
+  const std::string segs = dir.path() + "/segments/";
+  std::ofstream(segs + "seg-00000000000000ff.trv") << "half-written merge output";
+  std::ofstream(segs + "seg-0000000000000100.trv.tmp") << "interrupted flush";
+  auto store = Store::Open(TestOptions(), dir.path());
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  EXPECT_FALSE(std::filesystem::exists(segs + "seg-00000000000000ff.trv"));
+  EXPECT_FALSE(std::filesystem::exists(segs + "seg-0000000000000100.trv.tmp"));
+  EXPECT_EQ((*store)->GetSnapshot()->segments().size(), 1u);
+}
+
+TEST(StoreTest, MissingOrCorruptSegmentFailsOpenNamingTheFile) {
+  TempDir dir("missing");
+  std::string path;
+  {
+    auto store = Store::Open(TestOptions(), dir.path());
+    ASSERT_TRUE(store.ok());
+    ASSERT_TRUE((*store)->Append({MakeEvent(1, "one")}).ok());
+    ASSERT_TRUE((*store)->Flush().ok());
+    path = (*store)->GetSnapshot()->segments()[0]->path();
+  }
+  std::filesystem::resize_file(path, std::filesystem::file_size(path) - 3);
+  auto store = Store::Open(TestOptions(), dir.path());
+  ASSERT_FALSE(store.ok());
+  EXPECT_TRUE(store.status().IsCorruption()) << store.status().ToString();
+  EXPECT_NE(store.status().message().find(path), std::string::npos);
+}
+
+TEST(StoreTest, FlushSplitsEventsByTimePartition) {
+  TempDir dir("partitions");
+  StoreOptions o = TestOptions();
+  o.partition_ns = 3600 * kSecond;
+  auto store = Store::Open(o, dir.path());
+  ASSERT_TRUE(store.ok());
+  const int64_t hour = 3600 * kSecond;
+  const int64_t base = (kNow / hour) * hour - 5 * hour;
+  ASSERT_TRUE((*store)
+                  ->Append({MakeEvent(1, "a", base + 10), MakeEvent(2, "b", base + hour + 5),
+                            MakeEvent(3, "c", base + 20), MakeEvent(4, "d", base + 3 * hour)})
+                  .ok());
+  ASSERT_TRUE((*store)->Flush().ok());
+  auto snap = (*store)->GetSnapshot();
+  ASSERT_EQ(snap->segments().size(), 3u);
+  EXPECT_EQ(snap->segments()[0]->rows(), 2u);
+  for (const auto& s : snap->segments()) {
+    EXPECT_EQ(s->meta().min_time / hour, s->meta().partition);
+    EXPECT_EQ(s->meta().max_time / hour, s->meta().partition);
+  }
+  EXPECT_EQ(snap->SegmentsOverlapping(base, base + hour).size(), 1u);
+  EXPECT_EQ(snap->SegmentsOverlapping(base + 21, base + hour).size(), 0u);
+}
+
+TEST(StoreTest, BackpressureRejectsWhenTheBufferIsFull) {
+  TempDir dir("backpressure");
+  StoreOptions o = TestOptions();
+  o.max_buffer_bytes = 1000;
+  o.stall_timeout_ns = 10'000'000;
+  auto store = Store::Open(o, dir.path());
+  ASSERT_TRUE(store.ok());
+  ASSERT_TRUE((*store)->Append({MakeEvent(1, std::string(2000, 'a'))}).ok());
+  auto r = (*store)->Append({MakeEvent(2, "more")});
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(r.status().IsResourceExhausted()) << r.status().ToString();
+  ASSERT_TRUE((*store)->Flush().ok());
+  EXPECT_TRUE((*store)->Append({MakeEvent(2, "more")}).ok());
+}
+
+TEST(StoreTest, BackgroundThreadFlushesByAgeAndMerges) {
+  TempDir dir("background");
+  StoreOptions o;
+  o.flush_age_ns = 50'000'000;
+  o.background_interval_ns = 10'000'000;
+  o.merge.min_inputs = 3;
+  auto store = Store::Open(o, dir.path());
+  ASSERT_TRUE(store.ok());
+  const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  for (int i = 0; i < 6; ++i) {
+    ASSERT_TRUE((*store)->Append({MakeEvent(i, "tick", now + i)}).ok());
+    for (int wait = 0; wait < 500 && (*store)->GetSnapshot()->recent_events() > 0; ++wait) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    ASSERT_EQ((*store)->GetSnapshot()->recent_events(), 0u) << "not flushed by age";
+  }
+  for (int wait = 0; wait < 500 && (*store)->GetStats().merges == 0; ++wait) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  StoreStats stats = (*store)->GetStats();
+  EXPECT_GT(stats.merges, 0u);
+  EXPECT_EQ(stats.segment_rows, 6u);
+  EXPECT_TRUE(stats.background_error.empty());
+}
+
+TEST(StoreTest, ConcurrentAppendersAllLand) {
+  TempDir dir("concurrent");
+  StoreOptions o = TestOptions();
+  auto store = Store::Open(o, dir.path());
+  ASSERT_TRUE(store.ok());
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int b = 0; b < 50; ++b) {
+        std::vector<Event> batch;
+        for (int i = 0; i < 10; ++i) batch.push_back(MakeEvent(t * 1000 + b * 10 + i, "x"));
+        auto r = (*store)->Append(std::move(batch));
+        EXPECT_TRUE(r.ok());
+        if (b == 25 && t == 0) {
+          EXPECT_TRUE((*store)->Flush().ok());
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  std::vector<int64_t> ids;
+  for (const Event& e : testing::AllEvents(*(*store)->GetSnapshot())) ids.push_back(IdOf(e));
+  std::sort(ids.begin(), ids.end());
+  ASSERT_EQ(ids.size(), 4000u);
+  EXPECT_EQ(std::adjacent_find(ids.begin(), ids.end()), ids.end()) << "duplicate id";
+}
+
+TEST(MergePolicyTest, PicksSmallSegmentsPerPartition) {
+  MergePolicyOptions o;
+  o.min_inputs = 3;
+  o.max_output_rows = 1000;
+  o.seal_delay_ns = 10;
+  const int64_t pns = 100;
+  auto check = [&](std::vector<MergeCandidate> segs, int64_t now,
+                   std::vector<std::vector<uint64_t>> want) {
+    EXPECT_EQ(PickMerges(segs, o, pns, now), want);
+  };
+  // Open partition (now inside it): needs min_inputs small segments.
+  check({{1, 5, 100}, {2, 5, 100}}, 550, {});
+  check({{1, 5, 100}, {2, 5, 50}, {3, 5, 100}}, 550, {{2, 1, 3}});
+  // Big segments (≥ half the cap) are left alone.
+  check({{1, 5, 600}, {2, 5, 100}, {3, 5, 100}, {4, 5, 100}}, 550, {{2, 3, 4}});
+  // The cap splits groups; a remainder below min_inputs waits.
+  check({{1, 5, 400}, {2, 5, 400}, {3, 5, 400}, {4, 5, 400}}, 550, {});
+  check({{1, 5, 300}, {2, 5, 300}, {3, 5, 300}, {4, 5, 300}}, 550, {{1, 2, 3}});
+  // Sealed partition: two are enough.
+  check({{1, 5, 100}, {2, 5, 100}}, 700, {{1, 2}});
+  // Partitions never mix.
+  check({{1, 5, 100}, {2, 6, 100}}, 1000, {});
+  check({{1, 5, 10}, {2, 6, 10}, {3, 5, 10}, {4, 6, 10}}, 1000, {{1, 3}, {2, 4}});
+}
+
+}  // namespace
+}  // namespace trove
