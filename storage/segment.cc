@@ -156,20 +156,29 @@ Status WriteFooter(BlockWriter* writer, const BlockHandle& meta) {
 }  // namespace
 
 Status WriteSegment(FileSystem* fs, const std::string& path, uint64_t id, int64_t partition,
-                    std::vector<Event> events, const SegmentWriteOptions& options,
+                    const std::vector<Event>& events, const SegmentWriteOptions& options,
+                    SegmentMeta* meta, uint64_t* file_size) {
+  std::vector<const Event*> ptrs;
+  ptrs.reserve(events.size());
+  for (const Event& e : events) ptrs.push_back(&e);
+  return WriteSegment(fs, path, id, partition, std::move(ptrs), options, meta, file_size);
+}
+
+Status WriteSegment(FileSystem* fs, const std::string& path, uint64_t id, int64_t partition,
+                    std::vector<const Event*> events, const SegmentWriteOptions& options,
                     SegmentMeta* meta, uint64_t* file_size) {
   if (events.empty() || events.size() > UINT32_MAX) {
     return Status::InvalidArgument("a segment holds 1 to 2^32-1 events");
   }
   std::stable_sort(events.begin(), events.end(),
-                   [](const Event& a, const Event& b) { return a.time_ns < b.time_ns; });
+                   [](const Event* a, const Event* b) { return a->time_ns < b->time_ns; });
   const auto rows = static_cast<uint32_t>(events.size());
   *meta = SegmentMeta();
   meta->id = id;
   meta->partition = partition;
   meta->rows = rows;
-  meta->min_time = events.front().time_ns;
-  meta->max_time = events.back().time_ns;
+  meta->min_time = events.front()->time_ns;
+  meta->max_time = events.back()->time_ns;
 
   using format::kKindBuiltin;
   ColumnBuilder time(std::string(kFieldTime), kKindBuiltin, ValueType::kInt64,
@@ -190,7 +199,7 @@ Status WriteSegment(FileSystem* fs, const std::string& path, uint64_t id, int64_
   RowLists traces;
 
   for (uint32_t row = 0; row < rows; ++row) {
-    const Event& e = events[row];
+    const Event& e = *events[row];
     meta->raw_bytes += e.ApproximateSize();
     time.AddInt(row, e.time_ns);
     level.AddInt(row, static_cast<int64_t>(e.level));

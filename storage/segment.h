@@ -53,10 +53,14 @@ struct SegmentWriteOptions {
 
 // Writes `events` (any order; they are sorted by time, stably) as segment `id` to `path`,
 // durably: a temporary file is written, fsynced and renamed, and the directory fsynced.
-// On success fills *meta (without the columns' contents) and *file_size.
+// On success fills *meta (without the columns' contents) and *file_size. The events are not
+// copied: they must stay alive and unchanged until the call returns.
 // REQUIRES: events non-empty, all in one partition.
 Status WriteSegment(FileSystem* fs, const std::string& path, uint64_t id, int64_t partition,
-                    std::vector<Event> events, const SegmentWriteOptions& options,
+                    std::vector<const Event*> events, const SegmentWriteOptions& options,
+                    SegmentMeta* meta, uint64_t* file_size);
+Status WriteSegment(FileSystem* fs, const std::string& path, uint64_t id, int64_t partition,
+                    const std::vector<Event>& events, const SegmentWriteOptions& options,
                     SegmentMeta* meta, uint64_t* file_size);
 
 // Reads one segment file. Opening checks the footer (magic, version, checksums) and decodes the

@@ -128,6 +128,10 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options, const st
   db_options.keep_log_file_num = 4;
   db_options.max_manifest_file_size = 64 << 20;
   db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  // RocksDB keeps a log file until every column family's memtable that used it is flushed;
+  // the write-ahead buffer family's entries are deleted soon after they are written, so cap
+  // the logs to force those flushes instead of letting logs pile up.
+  db_options.max_total_wal_size = 64 << 20;
   rocksdb::ColumnFamilyOptions cf_options;
   cf_options.compression = rocksdb::kNoCompression;  // events are flushed to zstd segments soon
   rocksdb::ColumnFamilyOptions traces_options;
@@ -347,10 +351,11 @@ Status Store::FlushLocked() {
     first_id = next_segment_id_;
   }
   if (batches.empty()) return Status::OK();
-  std::map<int64_t, std::vector<Event>> partitions;
+  // Events are not copied: the batches stay alive (held here) until the swap below.
+  std::map<int64_t, std::vector<const Event*>> partitions;
   for (const auto& b : batches) {
     for (const Event& e : b->events) {
-      partitions[FloorDiv(e.time_ns, options_.partition_ns)].push_back(e);
+      partitions[FloorDiv(e.time_ns, options_.partition_ns)].push_back(&e);
     }
   }
   // Write every segment file first; they become live only with the catalog commit below.
@@ -427,7 +432,8 @@ Result<bool> Store::MergeLocked() {
   SegmentMeta meta;
   uint64_t size;
   TROVE_RETURN_IF_ERROR(WriteSegment(options_.fs, SegmentPath(out_id), out_id, partition,
-                                     std::move(events), options_.segment, &meta, &size));
+                                     events, options_.segment, &meta, &size));
+  events = std::vector<Event>();
   TROVE_ASSIGN_OR_RETURN(auto output, SegmentReader::Open(options_.fs, SegmentPath(out_id)));
 
   // One atomic catalog commit swaps the inputs for the output.
