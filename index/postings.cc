@@ -72,6 +72,22 @@ bool DecodePostings(std::string_view data, Roaring* rows) {
   try {
     Roaring r = Roaring::readSafe(data.data(), data.size());
     if (r.getSizeInBytes(true) != data.size()) return false;
+    // readSafe (CRoaring 0.2) checks sizes, not container contents: overlapping runs or
+    // unsorted arrays would make cardinality() disagree with iteration. One pass proves the
+    // set well-formed; the cost is linear in the rows, like any use of the postings.
+    uint64_t count = 0;
+    int64_t prev = -1;
+    uint32_t first = 0;
+    for (uint32_t v : r) {
+      if (count == 0) first = v;
+      if (static_cast<int64_t>(v) <= prev) return false;
+      prev = v;
+      ++count;
+    }
+    if (count != r.cardinality()) return false;
+    if (count > 0 && (r.minimum() != first || r.maximum() != static_cast<uint32_t>(prev))) {
+      return false;  // e.g. a run that spills past its container
+    }
     *rows = std::move(r);
     return true;
   } catch (const std::exception&) {

@@ -41,6 +41,21 @@ uint8_t HexCase(std::string_view s) {
   return upper ? format::kIdUpperHex : format::kIdLowerHex;
 }
 
+// Readers fill the vector of the encoding and read the vector of the type: they must agree.
+bool EncodingFitsType(ValueType type, uint8_t encoding) {
+  switch (type) {
+    case ValueType::kString:
+      return encoding == format::kEncodingStringPlain || encoding == format::kEncodingStringDict ||
+             encoding == format::kEncodingId;
+    case ValueType::kInt64:
+      return encoding == format::kEncodingIntDelta || encoding == format::kEncodingIntFor ||
+             encoding == format::kEncodingByte;
+    case ValueType::kDouble: return encoding == format::kEncodingDouble;
+    case ValueType::kBool: return encoding == format::kEncodingByte;
+  }
+  return false;
+}
+
 }  // namespace
 
 std::string EncodeId(std::string_view id) {
@@ -110,8 +125,15 @@ bool ColumnMeta::DecodeFrom(Decoder* d) {
     return false;
   }
   if (t > static_cast<uint8_t>(ValueType::kBool) || encoding > format::kEncodingId) return false;
+  if (kind != format::kKindBuiltin && kind != format::kKindAttribute) return false;
   name.assign(n);
   type = static_cast<ValueType>(t);
+  if (!EncodingFitsType(type, encoding)) return false;
+  if (kind == format::kKindBuiltin) {
+    if (!IsBuiltinField(name)) return false;
+    const bool numeric = name == kFieldTime || name == kFieldLevel;
+    if (type != (numeric ? ValueType::kInt64 : ValueType::kString)) return false;
+  }
   if (encoding == format::kEncodingStringDict &&
       (!dictionary.DecodeFrom(d) || !d->GetVarint32(&dictionary_size))) {
     return false;
@@ -308,9 +330,13 @@ Status DecodeColumnBlock(const ColumnMeta& column, const ColumnBlockMeta& block,
   out->dictionary.reset();
   uint8_t presence;
   if (!d.GetByte(&presence)) return bad("empty payload");
+  // Bound the row count by the payload before sizing anything from it: a present row takes at
+  // least one byte, an absent one a bit.
+  const uint64_t min_bytes = presence == format::kAllPresent ? uint64_t{n} : (uint64_t{n} + 7) / 8;
+  if (min_bytes > d.remaining()) return bad("row count larger than the block payload");
   if (presence == format::kPresenceBitmap) {
     std::string_view bits;
-    if (!d.GetBytes((n + 7) / 8, &bits)) return bad("truncated presence bitmap");
+    if (!d.GetBytes((uint64_t{n} + 7) / 8, &bits)) return bad("truncated presence bitmap");
     out->present.resize(n);
     uint32_t count = 0;
     for (uint32_t i = 0; i < n; ++i) {

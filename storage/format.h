@@ -12,8 +12,8 @@ inline constexpr std::string_view kSegmentPrefix = "seg-";
 inline constexpr std::string_view kSegmentSuffix = ".trv";
 inline constexpr uint64_t kSegmentMagic = 0x3130474553565254ull;  // "TRVSEG01" little-endian
 inline constexpr uint32_t kSegmentFormatVersion = 1;
-// meta_offset u64, meta_size u64, meta_crc u32, version u32, footer_crc u32, reserved u32,
-// magic u64.
+// meta_offset u64, meta_size u32, meta_raw_size u32, meta_crc u32, meta_codec u32,
+// version u32, footer_crc u32 (of bytes 0..27), magic u64. See FORMAT.md §4.3.
 inline constexpr size_t kFooterSize = 40;
 
 // Block compression codecs (BlockHandle.codec).

@@ -1,0 +1,673 @@
+// Segment writer and reader against a brute-force model: every answer the reader gives (events,
+// projections, postings, prefix postings, trace rows, column block meta) is recomputed from the
+// plain vector of events that was written and compared.
+#include "storage/segment.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <map>
+#include <set>
+
+#include "index/postings.h"
+#include "index/tokenizer.h"
+#include "storage/format.h"
+#include "tests/segment_test_util.h"
+#include "tests/store_test_util.h"
+
+namespace trove {
+namespace {
+
+using testing::RandomEventGenerator;
+using testing::TempDir;
+using RowSet = std::set<uint32_t>;
+
+Event Normalized(Event e) {
+  Status s = NormalizeEvent(EventLimits(), testing::kSegNow, &e);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return e;
+}
+
+RowSet ToSet(const Roaring& r) { return RowSet(r.begin(), r.end()); }
+
+std::vector<Event> SortedByTime(std::vector<Event> events) {
+  std::stable_sort(events.begin(), events.end(),
+                   [](const Event& a, const Event& b) { return a.time_ns < b.time_ns; });
+  return events;
+}
+
+// (field, token) → rows, straight from the events and the one tokenizer.
+using TermRows = std::map<std::pair<std::string, std::string>, RowSet>;
+
+TermRows BruteForceTerms(const std::vector<Event>& rows) {
+  TermRows terms;
+  for (uint32_t r = 0; r < rows.size(); ++r) {
+    const Event& e = rows[r];
+    auto add = [&](std::string_view field, std::string_view text) {
+      for (std::string& t : index::Tokenize(text)) terms[{std::string(field), t}].insert(r);
+    };
+    add(kFieldMessage, e.message);
+    add(kFieldService, e.service);
+    add(kFieldHost, e.host);
+    add(kFieldLevel, LevelName(e.level));
+    for (const Attribute& a : e.attributes) add(a.key, ValueToString(a.value));
+  }
+  return terms;
+}
+
+// The event as ReadEvents should return it when asked for `fields` only.
+Event Project(const Event& e, const std::vector<std::string>& fields) {
+  auto want = [&](std::string_view f) {
+    return std::find(fields.begin(), fields.end(), f) != fields.end();
+  };
+  Event out;
+  if (want(kFieldTime)) out.time_ns = e.time_ns;
+  if (want(kFieldLevel)) out.level = e.level;
+  if (want(kFieldService)) out.service = e.service;
+  if (want(kFieldHost)) out.host = e.host;
+  if (want(kFieldMessage)) out.message = e.message;
+  if (want(kFieldTraceId)) out.trace_id = e.trace_id;
+  if (want(kFieldSpanId)) out.span_id = e.span_id;
+  if (want(kFieldParentSpanId)) out.parent_span_id = e.parent_span_id;
+  for (const Attribute& a : e.attributes) {
+    if (want(a.key)) out.attributes.push_back(a);
+  }
+  return out;
+}
+
+// What one column should hold: per row, whether it has a value and the value (for int-like
+// columns as int64, doubles as double, strings as text).
+struct ExpectedColumn {
+  std::string name;
+  uint8_t kind = 0;
+  ValueType type = ValueType::kString;
+  std::vector<bool> present;
+  std::vector<int64_t> ints;
+  std::vector<double> doubles;
+  std::vector<std::string> strings;
+};
+
+// The columns the writer must produce, in FORMAT.md §4.2 order.
+std::vector<ExpectedColumn> BruteForceColumns(const std::vector<Event>& rows) {
+  const size_t n = rows.size();
+  auto column = [&](std::string name, uint8_t kind, ValueType type) {
+    ExpectedColumn c;
+    c.name = std::move(name);
+    c.kind = kind;
+    c.type = type;
+    c.present.assign(n, false);
+    c.ints.assign(n, 0);
+    c.doubles.assign(n, 0);
+    c.strings.assign(n, "");
+    return c;
+  };
+  std::vector<ExpectedColumn> out;
+  ExpectedColumn time = column(std::string(kFieldTime), format::kKindBuiltin, ValueType::kInt64);
+  ExpectedColumn level = column(std::string(kFieldLevel), format::kKindBuiltin, ValueType::kInt64);
+  for (size_t r = 0; r < n; ++r) {
+    time.present[r] = level.present[r] = true;
+    time.ints[r] = rows[r].time_ns;
+    level.ints[r] = static_cast<int64_t>(rows[r].level);
+  }
+  out.push_back(std::move(time));
+  out.push_back(std::move(level));
+  const std::pair<std::string_view, std::string Event::*> strings[] = {
+      {kFieldService, &Event::service}, {kFieldHost, &Event::host},
+      {kFieldMessage, &Event::message}, {kFieldTraceId, &Event::trace_id},
+      {kFieldSpanId, &Event::span_id},  {kFieldParentSpanId, &Event::parent_span_id}};
+  for (const auto& [name, member] : strings) {
+    ExpectedColumn c = column(std::string(name), format::kKindBuiltin, ValueType::kString);
+    bool any = false;
+    for (size_t r = 0; r < n; ++r) {
+      const std::string& v = rows[r].*member;
+      if (v.empty()) continue;  // an empty built-in string is "absent"
+      c.present[r] = any = true;
+      c.strings[r] = v;
+    }
+    if (any) out.push_back(std::move(c));
+  }
+  std::map<std::pair<std::string, ValueType>, ExpectedColumn> attrs;
+  for (size_t r = 0; r < n; ++r) {
+    for (const Attribute& a : rows[r].attributes) {
+      auto key = std::make_pair(a.key, TypeOf(a.value));
+      auto it = attrs.find(key);
+      if (it == attrs.end()) {
+        it = attrs.emplace(key, column(a.key, format::kKindAttribute, TypeOf(a.value))).first;
+      }
+      ExpectedColumn& c = it->second;
+      c.present[r] = true;
+      switch (TypeOf(a.value)) {
+        case ValueType::kString:
+          c.strings[r] = std::get<std::string>(a.value);
+          break;
+        case ValueType::kInt64:
+          c.ints[r] = std::get<int64_t>(a.value);
+          break;
+        case ValueType::kDouble:
+          c.doubles[r] = std::get<double>(a.value);
+          break;
+        case ValueType::kBool:
+          c.ints[r] = std::get<bool>(a.value) ? 1 : 0;
+          break;
+      }
+    }
+  }
+  for (auto& [key, c] : attrs) out.push_back(std::move(c));
+  return out;
+}
+
+uint8_t ExpectedEncoding(const ExpectedColumn& c) {
+  if (c.kind == format::kKindBuiltin) {
+    if (c.name == kFieldTime) return format::kEncodingIntDelta;
+    if (c.name == kFieldLevel) return format::kEncodingByte;
+    if (c.name == kFieldTraceId || c.name == kFieldSpanId || c.name == kFieldParentSpanId) {
+      return format::kEncodingId;
+    }
+  } else {
+    switch (c.type) {
+      case ValueType::kInt64:
+        return format::kEncodingIntFor;
+      case ValueType::kDouble:
+        return format::kEncodingDouble;
+      case ValueType::kBool:
+        return format::kEncodingByte;
+      case ValueType::kString:
+        break;
+    }
+  }
+  // Strings: dictionary when there are at most min(65536, present/4 + 1) distinct values.
+  std::set<std::string> distinct;
+  size_t present = 0;
+  for (size_t r = 0; r < c.present.size(); ++r) {
+    if (!c.present[r]) continue;
+    ++present;
+    distinct.insert(c.strings[r]);
+  }
+  return distinct.size() <= std::min<size_t>(65536, present / 4 + 1) ? format::kEncodingStringDict
+                                                                     : format::kEncodingStringPlain;
+}
+
+void CheckColumns(const SegmentReader& reader, const std::vector<Event>& rows,
+                  uint32_t block_rows) {
+  const std::vector<ExpectedColumn> want = BruteForceColumns(rows);
+  const std::vector<ColumnMeta>& got = reader.meta().columns;
+  ASSERT_EQ(got.size(), want.size());
+  const size_t n = rows.size();
+  const size_t nblocks = (n + block_rows - 1) / block_rows;
+  for (size_t i = 0; i < want.size(); ++i) {
+    const ExpectedColumn& w = want[i];
+    const ColumnMeta& c = got[i];
+    SCOPED_TRACE("column " + w.name + " type " + std::to_string(static_cast<int>(w.type)));
+    ASSERT_EQ(c.name, w.name);
+    EXPECT_EQ(c.kind, w.kind);
+    EXPECT_EQ(c.type, w.type);
+    EXPECT_EQ(c.encoding, ExpectedEncoding(w));
+    // FindColumn is a linear scan: check a sample when there are thousands of columns.
+    if (i < 64 || i % 97 == 0) {
+      EXPECT_EQ(reader.FindColumn(w.name, w.type), &c);
+    }
+    EXPECT_EQ(c.present,
+              static_cast<uint32_t>(std::count(w.present.begin(), w.present.end(), true)));
+    if (c.encoding == format::kEncodingStringDict) {
+      std::set<std::string> distinct;
+      for (size_t r = 0; r < n; ++r) {
+        if (w.present[r]) distinct.insert(w.strings[r]);
+      }
+      EXPECT_EQ(c.dictionary_size, distinct.size());
+    }
+    ASSERT_EQ(c.blocks.size(), nblocks);
+    for (size_t b = 0; b < nblocks; ++b) {
+      const ColumnBlockMeta& bm = c.blocks[b];
+      const size_t first = b * block_rows;
+      const size_t end = std::min(n, first + block_rows);
+      SCOPED_TRACE("block " + std::to_string(b));
+      EXPECT_EQ(bm.first_row, first);
+      EXPECT_EQ(bm.num_rows, end - first);
+      uint32_t present = 0;
+      bool seen = false;
+      int64_t lo = 0, hi = 0;
+      double dlo = 0, dhi = 0;
+      for (size_t r = first; r < end; ++r) {
+        if (!w.present[r]) continue;
+        ++present;
+        if (!seen) {
+          lo = hi = w.ints[r];
+          dlo = dhi = w.doubles[r];
+          seen = true;
+        }
+        lo = std::min(lo, w.ints[r]);
+        hi = std::max(hi, w.ints[r]);
+        dlo = std::min(dlo, w.doubles[r]);
+        dhi = std::max(dhi, w.doubles[r]);
+      }
+      EXPECT_EQ(bm.present, present);
+      if (w.type == ValueType::kDouble) {
+        EXPECT_EQ(bm.min_double, dlo);
+        EXPECT_EQ(bm.max_double, dhi);
+      } else if (w.type != ValueType::kString) {
+        EXPECT_EQ(bm.min_int, lo);
+        EXPECT_EQ(bm.max_int, hi);
+      }
+      // The decoded block holds exactly the values of its rows.
+      ColumnBlock block;
+      Status s = reader.ReadColumnBlock(c, b, &block);
+      ASSERT_TRUE(s.ok()) << s.ToString();
+      EXPECT_EQ(block.first_row, first);
+      ASSERT_EQ(block.num_rows, end - first);
+      for (size_t r = first; r < end; ++r) {
+        const uint32_t i = static_cast<uint32_t>(r - first);
+        ASSERT_EQ(block.IsPresent(i), w.present[r]) << "row " << r;
+        if (!w.present[r]) continue;
+        switch (c.encoding) {
+          case format::kEncodingDouble:
+            EXPECT_EQ(block.doubles[i], w.doubles[r]);
+            break;
+          case format::kEncodingIntDelta:
+          case format::kEncodingIntFor:
+          case format::kEncodingByte:
+            EXPECT_EQ(block.ints[i], w.ints[r]) << "row " << r;
+            break;
+          default:
+            EXPECT_EQ(block.StringAt(i), w.strings[r]) << "row " << r;
+            break;
+        }
+      }
+    }
+  }
+}
+
+void CheckTerms(const SegmentReader& reader, const std::vector<Event>& rows, std::mt19937_64* rng) {
+  const TermRows want = BruteForceTerms(rows);
+
+  // The term index holds exactly the brute-force terms, with the right postings.
+  TermRows listed;
+  bool duplicate = false;
+  Status s = reader.ForEachTerm(
+      [&](std::string_view field, std::string_view token, std::string_view postings) {
+        Roaring r;
+        EXPECT_TRUE(index::DecodePostings(postings, &r)) << field << "/" << token;
+        auto [it, inserted] =
+            listed.emplace(std::make_pair(std::string(field), std::string(token)), ToSet(r));
+        duplicate |= !inserted;
+      });
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_FALSE(duplicate);
+  EXPECT_EQ(listed.size(), want.size());
+  for (const auto& [term, set] : want) {
+    auto it = listed.find(term);
+    if (it == listed.end()) {
+      ADD_FAILURE() << "ForEachTerm misses " << term.first << "/" << term.second;
+    } else {
+      EXPECT_EQ(it->second, set) << term.first << "/" << term.second;
+    }
+  }
+  for (const auto& [term, set] : listed) {
+    if (!want.count(term)) ADD_FAILURE() << "unexpected term " << term.first << "/" << term.second;
+  }
+
+  // Point lookups.
+  for (const auto& [term, set] : want) {
+    auto got = reader.Postings(term.first, term.second);
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    EXPECT_EQ(ToSet(*got), set) << "Postings(" << term.first << ", " << term.second << ")";
+  }
+  std::set<std::string> fields;
+  for (const auto& [term, set] : want) fields.insert(term.first);
+  for (const std::string& field : fields) {
+    for (std::string_view absent : {"zzzz_absent", "", "0000000000000000000000000"}) {
+      if (want.count({field, std::string(absent)})) continue;
+      auto got = reader.Postings(field, absent);
+      ASSERT_TRUE(got.ok()) << got.status().ToString();
+      EXPECT_TRUE(got->isEmpty()) << field << "/" << absent;
+    }
+  }
+  for (std::string_view absent_field : {"", "nosuchfield", "_ms", "level2", "\x7f"}) {
+    auto got = reader.Postings(absent_field, "error");
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    EXPECT_TRUE(got->isEmpty()) << absent_field;
+  }
+
+  // Prefix lookups: the empty prefix, prefixes of real tokens (some shared by many tokens,
+  // some cutting a UTF-8 sequence), whole tokens, and prefixes nothing starts with.
+  std::map<std::string, std::vector<std::string>> tokens_of;
+  for (const auto& [term, set] : want) tokens_of[term.first].push_back(term.second);
+  auto brute_prefix = [&](const std::string& field, const std::string& prefix) {
+    RowSet out;
+    for (const std::string& t : tokens_of[field]) {
+      if (t.compare(0, prefix.size(), prefix) == 0) {
+        const RowSet& rows_of = want.at({field, t});
+        out.insert(rows_of.begin(), rows_of.end());
+      }
+    }
+    return out;
+  };
+  std::vector<std::string> absent_fields = {"", "nosuchfield", "us.", "~"};
+  for (const std::string& f : absent_fields) tokens_of[f];
+  for (auto& [field, tokens] : tokens_of) {
+    std::set<std::string> prefixes = {"", "~~", "zzzzzz", "\xff"};
+    for (int k = 0; k < 12 && !tokens.empty(); ++k) {
+      const std::string& t = tokens[(*rng)() % tokens.size()];
+      prefixes.insert(t);
+      prefixes.insert(t.substr(0, 1 + (*rng)() % std::max<size_t>(1, t.size())));
+      prefixes.insert(t + "q");
+    }
+    for (const std::string& p : prefixes) {
+      auto got = reader.PrefixPostings(field, p);
+      ASSERT_TRUE(got.ok()) << got.status().ToString();
+      EXPECT_EQ(ToSet(*got), brute_prefix(field, p))
+          << "PrefixPostings(" << field << ", " << p << ")";
+    }
+  }
+}
+
+void CheckTraces(const SegmentReader& reader, const std::vector<Event>& rows) {
+  std::map<std::string, RowSet> want;
+  for (uint32_t r = 0; r < rows.size(); ++r) {
+    if (!rows[r].trace_id.empty()) want[rows[r].trace_id].insert(r);
+  }
+  for (const auto& [id, set] : want) {
+    auto got = reader.TraceRows(id);
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    EXPECT_EQ(ToSet(*got), set) << "TraceRows(" << id << ")";
+  }
+  // IDs that are not in the segment, among them case twins of IDs that are.
+  std::vector<std::string> unknown = {
+      "", "req-unknown", "ABC", "abcd", "0", "00", std::string(32, '0'), std::string(64, 'f')};
+  for (const auto& [id, set] : want) {
+    std::string upper = id, lower = id;
+    for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    unknown.push_back(upper);
+    unknown.push_back(lower);
+    unknown.push_back(id + "0");
+    unknown.push_back(id.substr(0, id.size() - 1));
+  }
+  for (const std::string& id : unknown) {
+    if (want.count(id)) continue;
+    auto got = reader.TraceRows(id);
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    EXPECT_TRUE(got->isEmpty()) << "TraceRows(" << id << ") of an unknown ID";
+  }
+  std::vector<std::string> listed;
+  Status s = reader.ForEachTraceId([&](const std::string& id) { listed.push_back(id); });
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  std::sort(listed.begin(), listed.end());
+  std::vector<std::string> want_ids;
+  for (const auto& [id, set] : want) want_ids.push_back(id);
+  EXPECT_EQ(listed, want_ids);
+}
+
+// Writes `events` as one segment and checks every reader answer against brute force.
+void CheckSegment(const std::vector<Event>& events, const SegmentWriteOptions& options,
+                  uint64_t seed) {
+  TempDir dir("segment");
+  const uint64_t id = 0xab + seed % 1000;
+  const int64_t partition = 7;
+  const std::string path = dir.path() + "/" + SegmentFileName(id);
+  SegmentMeta written;
+  uint64_t file_size = 0;
+  Status s = WriteSegment(FileSystem::Default(), path, id, partition, events, options, &written,
+                          &file_size);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(file_size, std::filesystem::file_size(path));
+  EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
+
+  const std::vector<Event> rows = SortedByTime(events);
+  const uint32_t n = static_cast<uint32_t>(rows.size());
+  auto opened = SegmentReader::Open(FileSystem::Default(), path);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  const SegmentReader& reader = **opened;
+  EXPECT_EQ(reader.path(), path);
+  EXPECT_EQ(reader.file_size(), file_size);
+  EXPECT_EQ(reader.id(), id);
+  EXPECT_EQ(reader.rows(), n);
+  EXPECT_EQ(reader.meta().partition, partition);
+  EXPECT_EQ(reader.meta().min_time, rows.front().time_ns);
+  EXPECT_EQ(reader.meta().max_time, rows.back().time_ns);
+  uint64_t raw_bytes = 0;
+  for (const Event& e : rows) raw_bytes += e.ApproximateSize();
+  EXPECT_EQ(reader.meta().raw_bytes, raw_bytes);
+  EXPECT_EQ(written.rows, n);
+  EXPECT_EQ(written.raw_bytes, raw_bytes);
+
+  s = reader.Verify();
+  EXPECT_TRUE(s.ok()) << s.ToString();
+
+  // Every event, in time order, ties in input order.
+  auto all = reader.ReadAllEvents();
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  ASSERT_EQ(all->size(), rows.size());
+  for (uint32_t r = 0; r < n; ++r) {
+    ASSERT_EQ((*all)[r], rows[r]) << "row " << r;
+  }
+
+  std::mt19937_64 rng(seed);
+  // Random subsets of rows: empty, single rows at the edges, sparse and dense.
+  std::vector<Roaring> subsets(4);
+  subsets[1].add(0);
+  subsets[2].add(n - 1);
+  subsets[3].add(0);
+  subsets[3].add(n - 1);
+  for (int k = 0; k < 12; ++k) {
+    Roaring r;
+    const uint64_t density = 1 + rng() % 8;
+    for (uint32_t row = 0; row < n; ++row) {
+      if (rng() % 8 < density && rng() % 3 == 0) r.add(row);
+    }
+    subsets.push_back(std::move(r));
+  }
+  for (const Roaring& subset : subsets) {
+    auto got = reader.ReadEvents(subset);
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    ASSERT_EQ(got->size(), subset.cardinality());
+    size_t i = 0;
+    for (uint32_t row : subset) EXPECT_EQ((*got)[i++], rows[row]) << "row " << row;
+  }
+  {
+    Roaring past;
+    past.add(n);
+    EXPECT_FALSE(reader.ReadEvents(past).ok()) << "row past the end must be refused";
+  }
+
+  // Projections: only the requested fields are filled.
+  const std::vector<std::vector<std::string>> projections = {
+      {},
+      {"_msg"},
+      {"service", "level"},
+      {"_time", "trace_id", "span_id", "parent_span_id"},
+      {"host", "nosuchfield"},
+      {"user", "k", "ratio"},
+      {"_msg", "us", "user.id", "status", "ok", "Tag", "é_key", "_time"},
+  };
+  for (const auto& fields : projections) {
+    Roaring subset = subsets.back();
+    subset.add(0);
+    auto got = reader.ReadEvents(subset, &fields);
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    ASSERT_EQ(got->size(), subset.cardinality());
+    size_t i = 0;
+    for (uint32_t row : subset) {
+      EXPECT_EQ((*got)[i++], Project(rows[row], fields))
+          << "row " << row << " fields " << ::testing::PrintToString(fields);
+    }
+  }
+
+  CheckColumns(reader, rows, options.block_rows);
+  CheckTerms(reader, rows, &rng);
+  CheckTraces(reader, rows);
+}
+
+SegmentWriteOptions SmallBlocks() {
+  SegmentWriteOptions o;
+  o.block_rows = 64;
+  o.term_block_bytes = 256;
+  return o;
+}
+
+TEST(SegmentTest, RandomEventsRoundTripAgainstBruteForce) {
+  const uint64_t seed = testing::TestSeed();
+  SCOPED_TRACE("TROVE_SEED=" + std::to_string(seed));
+  RandomEventGenerator gen(seed);
+  std::vector<Event> events;
+  const int n = 300 + static_cast<int>(gen.Uniform(200));
+  for (int i = 0; i < n; ++i) {
+    Event e = gen.Next();
+    // Now and then the same key twice with different types: the last one wins.
+    if (gen.Uniform(10) == 0) {
+      Attribute dup = gen.RandomAttribute();
+      dup.key = "status";
+      e.attributes.push_back(dup);
+    }
+    events.push_back(Normalized(std::move(e)));
+  }
+  {
+    SCOPED_TRACE("block_rows 64, term blocks 256 bytes");
+    CheckSegment(events, SmallBlocks(), seed);
+  }
+  {
+    SCOPED_TRACE("block_rows 7, one term per term block, zstd level 1");
+    SegmentWriteOptions o;
+    o.block_rows = 7;
+    o.term_block_bytes = 1;
+    o.zstd_level = 1;
+    CheckSegment(events, o, seed + 1);
+  }
+  {
+    SCOPED_TRACE("default options");
+    CheckSegment(events, SegmentWriteOptions(), seed + 2);
+  }
+}
+
+TEST(SegmentTest, BlockBoundaries) {
+  const uint64_t seed = testing::TestSeed();
+  SCOPED_TRACE("TROVE_SEED=" + std::to_string(seed));
+  RandomEventGenerator gen(seed);
+  for (int n : {63, 64, 65, 128, 129}) {
+    SCOPED_TRACE("rows " + std::to_string(n));
+    std::vector<Event> events;
+    for (int i = 0; i < n; ++i) events.push_back(Normalized(gen.Next()));
+    CheckSegment(events, SmallBlocks(), seed + n);
+  }
+}
+
+TEST(SegmentTest, SingleEvent) {
+  const uint64_t seed = testing::TestSeed();
+  SCOPED_TRACE("TROVE_SEED=" + std::to_string(seed));
+  {
+    SCOPED_TRACE("only a time");
+    Event e;
+    e.time_ns = testing::kSegNow;
+    CheckSegment({Normalized(e)}, SmallBlocks(), seed);
+  }
+  {
+    SCOPED_TRACE("every field");
+    Event e;
+    e.time_ns = testing::kSegNow;
+    e.service = "api";
+    e.host = "h1";
+    e.level = Level::kFatal;
+    e.message = "ERROR: blk_-123 user=42 café";
+    e.trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
+    e.span_id = "00f067aa0ba902b7";
+    e.parent_span_id = "SPAN-1";
+    e.attributes = {{"b", true}, {"d", 1.5}, {"i", int64_t{-7}}, {"s", std::string("x y")}};
+    CheckSegment({Normalized(e)}, SmallBlocks(), seed + 1);
+  }
+  {
+    SCOPED_TRACE("time 0");
+    Event e;
+    e.message = "epoch";
+    CheckSegment({Normalized(e)}, SegmentWriteOptions(), seed + 2);
+  }
+}
+
+TEST(SegmentTest, TenThousandAttributes) {
+  const uint64_t seed = testing::TestSeed();
+  SCOPED_TRACE("TROVE_SEED=" + std::to_string(seed));
+  RandomEventGenerator gen(seed);
+  std::vector<Event> events;
+  for (int i = 0; i < 5; ++i) events.push_back(Normalized(gen.Next()));
+  Event wide = gen.Next();
+  wide.attributes.clear();
+  for (int i = 0; i < 10000; ++i) {
+    char key[32];
+    snprintf(key, sizeof key, "attr.%05d", i);
+    AttrValue v;
+    switch (i % 4) {
+      case 0:
+        v = "v" + std::to_string(i) + " " + gen.Message();
+        break;
+      case 1:
+        v = static_cast<int64_t>(i) * 1000003 - 5000000;
+        break;
+      case 2:
+        v = i / 7.0;
+        break;
+      default:
+        v = i % 3 == 0;
+        break;
+    }
+    wide.attributes.push_back(Attribute{key, std::move(v)});
+  }
+  events.insert(events.begin() + 2, Normalized(std::move(wide)));
+  // Another event shares some keys, with other types.
+  Event other = gen.Next();
+  other.attributes = {
+      {"attr.00000", int64_t{1}}, {"attr.00001", std::string("one")}, {"attr.09999", 2.5}};
+  events.push_back(Normalized(std::move(other)));
+  ASSERT_EQ(events[2].attributes.size(), 10000u);
+  CheckSegment(events, SmallBlocks(), seed);
+}
+
+TEST(SegmentTest, EmptyAndHugeMessages) {
+  const uint64_t seed = testing::TestSeed();
+  SCOPED_TRACE("TROVE_SEED=" + std::to_string(seed));
+  RandomEventGenerator gen(seed);
+  std::vector<Event> events;
+  auto add = [&](std::string msg) {
+    Event e = gen.Next();
+    e.message = std::move(msg);
+    events.push_back(Normalized(std::move(e)));
+  };
+  add("");
+  std::string words;
+  while (words.size() < 200 * 1024) words += gen.Message() + " ";
+  add(words);
+  add(std::string(200 * 1024, 'a'));  // one 200 KB token
+  add(std::string(200 * 1024, ' '));  // only separators
+  add("");
+  for (int i = 0; i < 10; ++i) add(gen.Message());
+  CheckSegment(events, SmallBlocks(), seed);
+}
+
+TEST(SegmentTest, WriteRefusesNoEvents) {
+  TempDir dir("segment");
+  SegmentMeta meta;
+  uint64_t size = 0;
+  Status s = WriteSegment(FileSystem::Default(), dir.path() + "/" + SegmentFileName(1), 1, 0,
+                          std::vector<Event>{}, SegmentWriteOptions(), &meta, &size);
+  EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
+}
+
+TEST(SegmentTest, FileNames) {
+  auto check = [](uint64_t id, std::string_view name) {
+    EXPECT_EQ(SegmentFileName(id), name);
+    uint64_t parsed = 0;
+    EXPECT_TRUE(ParseSegmentFileName(name, &parsed)) << name;
+    EXPECT_EQ(parsed, id);
+  };
+  check(0, "seg-0000000000000000.trv");
+  check(0xab, "seg-00000000000000ab.trv");
+  check(UINT64_MAX, "seg-ffffffffffffffff.trv");
+  uint64_t id = 0;
+  for (std::string_view bad :
+       {"seg-00000000000000AB.trv", "seg-0000000000000ab.trv", "seg-00000000000000ab.trx",
+        "xeg-00000000000000ab.trv", "", "seg-00000000000000ab.trv.tmp"}) {
+    EXPECT_FALSE(ParseSegmentFileName(bad, &id)) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace trove
