@@ -338,16 +338,41 @@ Result<AppendResult> Store::Append(std::vector<Event> events) {
 
 Status Store::Flush() {
   std::lock_guard<std::mutex> flush_lock(flush_mu_);
-  return FlushLocked();
+  return FlushAllLocked();
 }
 
-Status Store::FlushLocked() {
+Status Store::FlushAllLocked() {
+  // Flush what is buffered now, in segment-sized steps; appends arriving meanwhile may be
+  // flushed too but cannot keep this loop going forever.
+  size_t pending;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    pending = recent_.size();
+  }
+  while (pending > 0) {
+    size_t flushed;
+    TROVE_RETURN_IF_ERROR(FlushLocked(&flushed));
+    if (flushed == 0) break;
+    pending -= std::min(pending, flushed);
+  }
+  return Status::OK();
+}
+
+Status Store::FlushLocked(size_t* flushed_batches) {
+  *flushed_batches = 0;
   std::vector<std::shared_ptr<const RecentBatch>> batches;
   uint64_t first_id;
   {
     std::lock_guard<std::mutex> lock(mu_);
     TROVE_RETURN_IF_ERROR(bg_error_);
-    batches = recent_;
+    // The oldest batches, about flush_bytes of them: bounds segment size and flush memory
+    // even when the buffer has grown far beyond the trigger.
+    size_t bytes = 0;
+    for (const auto& b : recent_) {
+      if (!batches.empty() && bytes + b->bytes > options_.flush_bytes) break;
+      bytes += b->bytes;
+      batches.push_back(b);
+    }
     first_id = next_segment_id_;
   }
   if (batches.empty()) return Status::OK();
@@ -398,6 +423,7 @@ Status Store::FlushLocked() {
     recent_.erase(recent_.begin(), recent_.begin() + static_cast<ptrdiff_t>(batches.size()));
     ++flushes_;
   }
+  *flushed_batches = batches.size();
   cv_.notify_all();
   return Status::OK();
 }
@@ -474,7 +500,7 @@ Result<bool> Store::MergeLocked() {
 
 Status Store::Compact() {
   std::lock_guard<std::mutex> flush_lock(flush_mu_);
-  TROVE_RETURN_IF_ERROR(FlushLocked());
+  TROVE_RETURN_IF_ERROR(FlushAllLocked());
   while (true) {
     TROVE_ASSIGN_OR_RETURN(bool merged, MergeLocked());
     if (!merged) return Status::OK();
@@ -483,17 +509,25 @@ Status Store::Compact() {
 
 void Store::BackgroundLoop() {
   std::unique_lock<std::mutex> lock(mu_);
+  auto flush_due = [&] {
+    return recent_bytes_ >= options_.flush_bytes ||
+           (!recent_.empty() && Now() - recent_.front()->arrival_ns >= options_.flush_age_ns);
+  };
   while (!stopping_) {
-    cv_.wait_for(lock, std::chrono::nanoseconds(options_.background_interval_ns));
+    // A buffer still over the trigger after one flush step goes straight into the next one.
+    if (!flush_due() || !bg_error_.ok()) {
+      cv_.wait_for(lock, std::chrono::nanoseconds(options_.background_interval_ns));
+    }
     if (stopping_ || !bg_error_.ok()) continue;
-    const bool flush_due =
-        recent_bytes_ >= options_.flush_bytes ||
-        (!recent_.empty() && Now() - recent_.front()->arrival_ns >= options_.flush_age_ns);
+    const bool flush_now = flush_due();
     lock.unlock();
     Status s;
     {
       std::lock_guard<std::mutex> flush_lock(flush_mu_);
-      if (flush_due) s = FlushLocked();
+      if (flush_now) {
+        size_t flushed;
+        s = FlushLocked(&flushed);
+      }
       if (s.ok()) {
         auto merged = MergeLocked();
         if (!merged.ok()) s = merged.status();

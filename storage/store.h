@@ -52,7 +52,9 @@ struct StoreOptions {
   // When the buffer exceeds this (flushing cannot keep up), Append waits up to
   // `stall_timeout_ns` and then fails with ResourceExhausted: backpressure instead of
   // unbounded memory.
-  size_t max_buffer_bytes = 256 << 20;
+  // 128 MiB of encoded events is ~4 flushes of slack and keeps buffer memory well under the
+  // 1 GiB ingest budget (decoded events take ~2-3x their encoded size).
+  size_t max_buffer_bytes = 128 << 20;
   int64_t stall_timeout_ns = int64_t{5} * 1'000'000'000;
   // Run the flush/merge thread. Tests turn it off to drive Flush() and MergeOnce() by hand.
   bool background = true;
@@ -135,7 +137,10 @@ class Store {
   Store(const StoreOptions& options, std::string dir);
   Status Recover();
   Status WriteGroup(std::deque<Writer*>::iterator begin, std::deque<Writer*>::iterator end);
-  Status FlushLocked();
+  // Flushes the oldest ~flush_bytes of buffered batches into segments; *flushed_batches says
+  // how many batches that was.
+  Status FlushLocked(size_t* flushed_batches);
+  Status FlushAllLocked();
   Result<bool> MergeLocked();
   void BackgroundLoop();
   int64_t Now() const { return options_.clock(); }
