@@ -14,7 +14,7 @@ struct MergePolicyOptions {
   size_t min_inputs = 4;
   // Merged segments stay at or below this many rows: bounds merge memory (the merge holds its
   // input events) and keeps segment-level pruning useful.
-  uint64_t max_output_rows = 500'000;
+  uint64_t max_output_rows = 250'000;
   // A partition is "sealed" once its time range ended this long ago; a sealed partition merges
   // any two or more small segments, so old partitions settle into few segments.
   int64_t seal_delay_ns = int64_t{10} * 60 * 1'000'000'000;

@@ -154,7 +154,10 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options, const st
   db->traces = db->handles[3];
   store->db_ = std::move(db);
   TROVE_RETURN_IF_ERROR(store->Recover());
-  if (options.background) store->background_ = std::thread([s = store.get()] { s->BackgroundLoop(); });
+  if (options.background) {
+    store->background_ = std::thread([s = store.get()] { s->BackgroundLoop(); });
+    store->merger_ = std::thread([s = store.get()] { s->MergeLoop(); });
+  }
   return store;
 }
 
@@ -248,6 +251,7 @@ Store::~Store() {
   }
   cv_.notify_all();
   if (background_.joinable()) background_.join();
+  if (merger_.joinable()) merger_.join();
 }
 
 Result<AppendResult> Store::Append(std::vector<Event> events) {
@@ -373,7 +377,6 @@ Status Store::FlushLocked(size_t* flushed_batches) {
       bytes += b->bytes;
       batches.push_back(b);
     }
-    first_id = next_segment_id_;
   }
   if (batches.empty()) return Status::OK();
   // Events are not copied: the batches stay alive (held here) until the swap below.
@@ -382,6 +385,11 @@ Status Store::FlushLocked(size_t* flushed_batches) {
     for (const Event& e : b->events) {
       partitions[FloorDiv(e.time_ns, options_.partition_ns)].push_back(&e);
     }
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    first_id = next_segment_id_;
+    next_segment_id_ += partitions.size();
   }
   // Write every segment file first; they become live only with the catalog commit below.
   std::vector<std::shared_ptr<SegmentReader>> readers;
@@ -406,30 +414,45 @@ Status Store::FlushLocked(size_t* flushed_batches) {
         [&](const std::string& trace) { wb.Put(db_->traces, TraceMapKey(trace, r->id()), ""); }));
   }
   for (const auto& b : batches) wb.Delete(db_->wal, SeqKey(b->seq));
-  std::string next;
-  PutFixed64(&next, id);
-  wb.Put(db_->meta, std::string(format::kKeyNextSegmentId), next);
-  rocksdb::WriteOptions wo;
-  wo.sync = true;
-  {
-    std::lock_guard<std::mutex> commit_lock(commit_mu_);
-    TROVE_RETURN_IF_ERROR(FromRocks(db_->db->Write(wo, &wb), "commit flush to catalog"));
-    std::lock_guard<std::mutex> lock(mu_);
-    next_segment_id_ = id;
+  TROVE_RETURN_IF_ERROR(CommitToCatalog(&wb, "commit flush to catalog", [&] {
     for (auto& r : readers) segments_[r->id()] = std::move(r);
     // Appends only add at the back and only flushes remove, so the flushed batches are the
     // oldest ones.
     for (const auto& b : batches) recent_bytes_ -= b->bytes;
     recent_.erase(recent_.begin(), recent_.begin() + static_cast<ptrdiff_t>(batches.size()));
     ++flushes_;
-  }
+  }));
   *flushed_batches = batches.size();
   cv_.notify_all();
+  // The flushed buffer entries are dead; compact their key range so RocksDB drops them now
+  // instead of carrying them (and their tombstones) in its files.
+  const std::string begin = SeqKey(batches.front()->seq), end = SeqKey(batches.back()->seq + 1);
+  rocksdb::Slice begin_slice(begin), end_slice(end);
+  db_->db->CompactRange(rocksdb::CompactRangeOptions(), db_->wal, &begin_slice, &end_slice);
+  return Status::OK();
+}
+
+Status Store::CommitToCatalog(rocksdb::WriteBatch* wb, const char* what,
+                              const std::function<void()>& apply) {
+  std::lock_guard<std::mutex> commit_lock(commit_mu_);
+  std::string next;
+  {
+    // Every id handed out so far is below next_segment_id_; commits are serialised here, so
+    // the persisted value only grows.
+    std::lock_guard<std::mutex> lock(mu_);
+    PutFixed64(&next, next_segment_id_);
+  }
+  wb->Put(db_->meta, std::string(format::kKeyNextSegmentId), next);
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  TROVE_RETURN_IF_ERROR(FromRocks(db_->db->Write(wo, wb), what));
+  std::lock_guard<std::mutex> lock(mu_);
+  apply();
   return Status::OK();
 }
 
 Result<bool> Store::MergeOnce() {
-  std::lock_guard<std::mutex> flush_lock(flush_mu_);
+  std::lock_guard<std::mutex> merge_lock(merge_mu_);
   return MergeLocked();
 }
 
@@ -446,7 +469,7 @@ Result<bool> Store::MergeLocked() {
     auto picks = PickMerges(candidates, options_.merge, options_.partition_ns, Now());
     if (picks.empty()) return false;
     for (uint64_t id : picks.front()) inputs.push_back(segments_.at(id));
-    out_id = next_segment_id_;
+    out_id = next_segment_id_++;
   }
   std::vector<Event> events;
   for (const auto& in : inputs) {
@@ -478,20 +501,11 @@ Result<bool> Store::MergeLocked() {
   wb.Put(db_->catalog, key, entry.Encode());
   TROVE_RETURN_IF_ERROR(output->ForEachTraceId(
       [&](const std::string& trace) { wb.Put(db_->traces, TraceMapKey(trace, out_id), ""); }));
-  std::string next;
-  PutFixed64(&next, out_id + 1);
-  wb.Put(db_->meta, std::string(format::kKeyNextSegmentId), next);
-  rocksdb::WriteOptions wo;
-  wo.sync = true;
-  {
-    std::lock_guard<std::mutex> commit_lock(commit_mu_);
-    TROVE_RETURN_IF_ERROR(FromRocks(db_->db->Write(wo, &wb), "commit merge to catalog"));
-    std::lock_guard<std::mutex> lock(mu_);
-    next_segment_id_ = out_id + 1;
+  TROVE_RETURN_IF_ERROR(CommitToCatalog(&wb, "commit merge to catalog", [&] {
     for (const auto& in : inputs) segments_.erase(in->id());
     segments_[out_id] = std::move(output);
     ++merges_;
-  }
+  }));
   // Open readers (held by snapshots) keep their file descriptors; unlinking now is safe.
   // A failure leaves an orphan that the next Open removes.
   for (const auto& in : inputs) options_.fs->RemoveFile(in->path());
@@ -500,6 +514,7 @@ Result<bool> Store::MergeLocked() {
 
 Status Store::Compact() {
   std::lock_guard<std::mutex> flush_lock(flush_mu_);
+  std::lock_guard<std::mutex> merge_lock(merge_mu_);
   TROVE_RETURN_IF_ERROR(FlushAllLocked());
   while (true) {
     TROVE_ASSIGN_OR_RETURN(bool merged, MergeLocked());
@@ -522,26 +537,40 @@ void Store::BackgroundLoop() {
     const bool flush_now = flush_due();
     lock.unlock();
     Status s;
-    {
+    if (flush_now) {
       std::lock_guard<std::mutex> flush_lock(flush_mu_);
-      if (flush_now) {
-        size_t flushed;
-        s = FlushLocked(&flushed);
-      }
-      if (s.ok()) {
-        auto merged = MergeLocked();
-        if (!merged.ok()) s = merged.status();
-      }
+      size_t flushed;
+      s = FlushLocked(&flushed);
     }
     lock.lock();
-    if (!s.ok() && bg_error_.ok()) {
-      // Latched: the store stops accepting writes rather than fail in a loop. Reads go on.
-      fprintf(stderr, "trove: background flush/merge failed, store is now read-only: %s\n",
-              s.ToString().c_str());
-      bg_error_ = s;
-      cv_.notify_all();
-    }
+    LatchBackgroundError(s);
   }
+}
+
+// Merges run on their own thread so a long merge never holds up flushing (and so ingest).
+void Store::MergeLoop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stopping_) {
+    cv_.wait_for(lock, std::chrono::nanoseconds(options_.background_interval_ns));
+    if (stopping_ || !bg_error_.ok()) continue;
+    lock.unlock();
+    Result<bool> merged = false;
+    {
+      std::lock_guard<std::mutex> merge_lock(merge_mu_);
+      merged = MergeLocked();
+    }
+    lock.lock();
+    LatchBackgroundError(merged.status());
+  }
+}
+
+void Store::LatchBackgroundError(const Status& s) {
+  if (s.ok() || !bg_error_.ok()) return;
+  // Latched: the store stops accepting writes rather than fail in a loop. Reads go on.
+  fprintf(stderr, "trove: background flush/merge failed, store is now read-only: %s\n",
+          s.ToString().c_str());
+  bg_error_ = s;
+  cv_.notify_all();
 }
 
 std::shared_ptr<const Snapshot> Store::GetSnapshot() const {

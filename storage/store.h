@@ -32,6 +32,7 @@
 namespace rocksdb {
 class DB;
 class ColumnFamilyHandle;
+class WriteBatch;
 class Snapshot;
 }  // namespace rocksdb
 
@@ -52,9 +53,9 @@ struct StoreOptions {
   // When the buffer exceeds this (flushing cannot keep up), Append waits up to
   // `stall_timeout_ns` and then fails with ResourceExhausted: backpressure instead of
   // unbounded memory.
-  // 128 MiB of encoded events is ~4 flushes of slack and keeps buffer memory well under the
+  // 64 MiB of encoded events is two flushes of slack and keeps buffer memory well under the
   // 1 GiB ingest budget (decoded events take ~2-3x their encoded size).
-  size_t max_buffer_bytes = 128 << 20;
+  size_t max_buffer_bytes = 64 << 20;
   int64_t stall_timeout_ns = int64_t{5} * 1'000'000'000;
   // Run the flush/merge thread. Tests turn it off to drive Flush() and MergeOnce() by hand.
   bool background = true;
@@ -143,6 +144,13 @@ class Store {
   Status FlushAllLocked();
   Result<bool> MergeLocked();
   void BackgroundLoop();
+  void MergeLoop();
+  // REQUIRES: mu_ held.
+  void LatchBackgroundError(const Status& s);
+  // Commits wb (plus the persisted next segment id) durably under commit_mu_, then runs apply
+  // under mu_ to publish the change in memory.
+  Status CommitToCatalog(rocksdb::WriteBatch* wb, const char* what,
+                         const std::function<void()>& apply);
   int64_t Now() const { return options_.clock(); }
   std::string SegmentPath(uint64_t id) const;
 
@@ -162,12 +170,14 @@ class Store {
   uint64_t flushes_ = 0, merges_ = 0;
   bool stopping_ = false;
 
-  std::mutex flush_mu_;  // serialises flushes and merges
+  std::mutex flush_mu_;  // serialises flushes
+  std::mutex merge_mu_;  // serialises merges. Order: flush_mu_, merge_mu_, commit_mu_, mu_.
   // Held across a catalog commit and the matching in-memory swap, and while a snapshot is
   // taken, so a snapshot's correlation map and segment list always agree. Order: commit_mu_,
   // then mu_.
   mutable std::mutex commit_mu_;
-  std::thread background_;
+  std::thread background_;  // flushes
+  std::thread merger_;      // merges
 };
 
 // A consistent read view: the segments and buffered events at one moment. Immutable and
