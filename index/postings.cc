@@ -1,6 +1,7 @@
 #include "index/postings.h"
 
 #include <stdexcept>
+#include <vector>
 
 namespace trove::index {
 namespace {
@@ -30,21 +31,26 @@ bool GetVarint(std::string_view* in, uint64_t* v) {
 }  // namespace
 
 void EncodePostings(Roaring* rows, std::string* dst) {
-  uint64_t n = rows->cardinality();
-  if (n <= kShortListMax) {
-    dst->push_back(static_cast<char>(kPostingsShortList));
-    PutVarint(dst, n);
-    uint32_t prev = 0;
-    for (uint32_t r : *rows) {
-      PutVarint(dst, r - prev);
-      prev = r;
-    }
-    return;
+  const uint64_t n = rows->cardinality();
+  // A delta list costs about one byte a row where rows are dense (gaps < 128), where roaring's
+  // array containers cost two: take whichever is smaller. Runs and bitsets stay roaring.
+  std::string deltas;
+  PutVarint(&deltas, n);
+  uint32_t prev = 0;
+  for (uint32_t r : *rows) {
+    PutVarint(&deltas, r - prev);
+    prev = r;
   }
   rows->runOptimize();
+  const size_t roaring_size = rows->getSizeInBytes(true);
+  if (n <= kShortListMax || deltas.size() <= roaring_size) {
+    dst->push_back(static_cast<char>(kPostingsShortList));
+    dst->append(deltas);
+    return;
+  }
   dst->push_back(static_cast<char>(kPostingsRoaring));
   size_t at = dst->size();
-  dst->resize(at + rows->getSizeInBytes(true));
+  dst->resize(at + roaring_size);
   rows->write(dst->data() + at, true);
 }
 
@@ -54,18 +60,20 @@ bool DecodePostings(std::string_view data, Roaring* rows) {
   data.remove_prefix(1);
   if (kind == kPostingsShortList) {
     uint64_t n;
-    if (!GetVarint(&data, &n) || n > kShortListMax) return false;
-    Roaring out;
+    // Every delta takes at least one byte.
+    if (!GetVarint(&data, &n) || n > data.size()) return false;
+    std::vector<uint32_t> values;
+    values.reserve(n);
     uint64_t row = 0;
     for (uint64_t i = 0; i < n; ++i) {
       uint64_t delta;
       if (!GetVarint(&data, &delta)) return false;
       row += delta;
       if (row > UINT32_MAX || (i > 0 && delta == 0)) return false;
-      out.add(static_cast<uint32_t>(row));
+      values.push_back(static_cast<uint32_t>(row));
     }
     if (!data.empty()) return false;
-    *rows = std::move(out);
+    *rows = Roaring(values.size(), values.data());
     return true;
   }
   if (kind != kPostingsRoaring) return false;

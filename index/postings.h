@@ -1,10 +1,12 @@
 // Posting lists: the set of segment rows that hold a term, as a CRoaring bitmap.
 //
 // Encoding (see storage/FORMAT.md, "Postings"): one kind byte, then
-//   kind 0 (short list):  varint count, then varint row deltas (first delta from 0);
+//   kind 0 (delta list):  varint count, then varint row deltas (first delta from 0);
 //   kind 1 (roaring):     the portable CRoaring serialization (run-optimized).
-// Most terms of real logs occur in one or two rows (IDs, IPs, numbers), where a delta list is
-// 2–4 bytes against ~20 for a serialized bitmap.
+// Lists of at most kShortListMax rows are always delta lists; longer ones take whichever
+// encoding is smaller. Most terms of real logs occur in one or two rows (IDs, IPs, numbers),
+// where a delta list is 2–4 bytes against ~20 for a serialized bitmap; mid-frequency terms
+// with gaps under 128 rows cost one byte a row as deltas against two in roaring arrays.
 #pragma once
 
 #include <roaring/roaring.hh>
