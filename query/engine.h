@@ -1,0 +1,150 @@
+// The query engine: runs a parsed Query (search, stats) or a trace reconstruction over a storage
+// Snapshot, using the term and correlation indexes for candidates and verifying every candidate
+// exactly (DESIGN.md §2: never a non-matching event, never a missed one).
+//
+// Thread-safety: a QueryEngine may run many queries at once; each query fans out over the
+// engine's thread pool, one task per segment.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "query/ast.h"
+#include "storage/event.h"
+#include "storage/status.h"
+
+namespace trove {
+class Snapshot;
+}
+
+namespace trove::query {
+
+class ThreadPool;
+
+struct QueryOptions {
+  // Extra time bounds from the CLI (--since/--from/--to) or the request, ANDed with the query:
+  // from_ns <= _time < to_ns.
+  int64_t from_ns = std::numeric_limits<int64_t>::min();
+  int64_t to_ns = std::numeric_limits<int64_t>::max();
+  // Most events a search returns (a `limit` pipe may ask for fewer); when more match,
+  // QueryResult::truncated is set. 10,000 keeps one answer to a few MiB.
+  uint64_t max_result_rows = 10000;
+  // Most groups a stats pipe may build before failing with ResourceExhausted; bounds memory of
+  // `by (_time:1s, user.id)`-style queries.
+  uint64_t max_groups = 1'000'000;
+  // The query fails with Aborted("deadline exceeded") past this point; checked per segment and
+  // per block. Default: none.
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+  // When set and true, the query fails with Aborted("cancelled") at its next check. Not owned.
+  const std::atomic<bool>* cancel = nullptr;
+};
+
+// What the planner and executor did; `explain` prints it.
+struct ExplainStats {
+  uint64_t segments_total = 0;
+  uint64_t segments_pruned_time = 0;   // outside the time range (segment min/max)
+  uint64_t segments_pruned_index = 0;  // no candidate rows after index lookups
+  uint64_t segments_searched = 0;
+  uint64_t segments_skipped_limit = 0;  // older than the newest `limit` matches
+  uint64_t blocks_pruned = 0;           // column blocks skipped by time or min/max
+  uint64_t candidate_rows = 0;  // rows the indexes could not rule out
+  uint64_t verified_rows = 0;   // candidates checked against the exact predicate
+  uint64_t matched_rows = 0;    // rows that matched (before limit)
+  uint64_t recent_events = 0;   // buffered (not yet segmented) events scanned
+  std::vector<std::string> terms;  // index terms looked up, "field:token" / "field:prefix*"
+  std::vector<std::string> columns_read;
+  std::string plan;  // the filter as planned, e.g. "AND(_msg:\"error\" [index], …)"
+  std::string ToString() const;
+};
+
+// A stats output cell: null, text, integer, floating point or a time (ns since epoch).
+struct TimeValue {
+  int64_t ns = 0;
+  bool operator==(const TimeValue&) const = default;
+};
+using Cell = std::variant<std::monostate, std::string, int64_t, double, TimeValue>;
+
+struct Table {
+  std::vector<std::string> columns;
+  std::vector<std::vector<Cell>> rows;
+};
+
+struct QueryResult {
+  // Search: matching events, newest first unless a `sort by` pipe says otherwise.
+  std::vector<Event> events;
+  // Fields to show, from a `fields` pipe; empty means all. Events hold only these (and _time).
+  std::vector<std::string> fields;
+  bool truncated = false;  // more events matched than were returned
+  // Stats / top: the table (is_table). Rows ordered by the group keys unless sorted.
+  bool is_table = false;
+  Table table;
+  ExplainStats explain;
+};
+
+struct TraceSpan {
+  std::string span_id;
+  std::string parent_span_id;  // as sent; may name a span absent from the trace
+  std::string service;         // of the span's first event
+  int64_t start_ns = 0, end_ns = 0;  // first and last event of the span
+  uint32_t depth = 0;                // 0 for roots
+  std::vector<size_t> events;        // indexes into Trace::events
+};
+
+struct ServiceSummary {
+  std::string service;
+  int64_t first_ns = 0, last_ns = 0;
+  uint64_t events = 0;
+  uint64_t errors = 0;  // level ERROR or FATAL
+};
+
+struct Trace {
+  std::string trace_id;
+  std::vector<Event> events;  // every event of the trace, by time (stable)
+  // The span tree in depth-first order (children by start time), for events with a span_id.
+  // A span whose parent is absent, or that sits on a parent cycle, is a root.
+  std::vector<TraceSpan> spans;
+  std::vector<ServiceSummary> services;  // by first event time
+  int64_t start_ns = 0, end_ns = 0;      // first and last event; 0 when empty
+  int64_t duration_ns() const { return end_ns - start_ns; }
+  ExplainStats explain;
+};
+
+struct QueryEngineOptions {
+  // Worker threads for per-segment work; 0 means one per hardware thread.
+  unsigned threads = 0;
+};
+
+class QueryEngine {
+ public:
+  explicit QueryEngine(const QueryEngineOptions& options = {});
+  ~QueryEngine();
+  QueryEngine(const QueryEngine&) = delete;
+  QueryEngine& operator=(const QueryEngine&) = delete;
+
+  // Runs query over snapshot. Errors: InvalidArgument (e.g. a bad regex, a pipe that makes no
+  // sense), Aborted (deadline, cancel), ResourceExhausted (too many groups), Corruption/IOError
+  // from storage (naming the file).
+  Result<QueryResult> Run(const Snapshot& snapshot, const Query& query,
+                          const QueryOptions& options = {}) const;
+
+  // Every event whose trace_id equals id exactly, from every segment and the buffer, with no
+  // time range needed (the global correlation map). An unknown id gives an empty Trace.
+  Result<Trace> GetTrace(const Snapshot& snapshot, std::string_view id,
+                         const QueryOptions& options = {}) const;
+
+ private:
+  std::unique_ptr<ThreadPool> pool_;
+};
+
+// Renders a cell: text as is, integers, doubles with up to 6 significant decimals, times as
+// RFC 3339 with nanoseconds, null as "".
+std::string CellToString(const Cell& cell);
+
+}  // namespace trove::query
