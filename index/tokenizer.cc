@@ -30,17 +30,27 @@ bool EqualsIgnoreCaseAt(std::string_view text, size_t pos, std::string_view lowe
 
 }  // namespace
 
-bool MatchesPhrase(std::string_view text, std::string_view phrase) {
-  if (phrase.empty()) return true;
-  if (phrase.size() > text.size()) return false;
-  std::string lower = AsciiLower(phrase);
+bool MatchesLowerPhrase(std::string_view text, std::string_view lower, bool end_inside_token) {
+  if (lower.empty()) return true;
+  if (lower.size() > text.size()) return false;
   const char first = lower[0];
+  const char first_upper = (first >= 'a' && first <= 'z') ? static_cast<char>(first - 32) : first;
+  // Cost: one compare per byte until a candidate start, then the phrase compare.
   for (size_t i = 0; i + lower.size() <= text.size(); ++i) {
-    if (AsciiLower(text[i]) != first) continue;
-    if (CutsToken(text, i) || CutsToken(text, i + lower.size())) continue;
+    if (text[i] != first && text[i] != first_upper) continue;
+    if (CutsToken(text, i)) continue;
+    if (!end_inside_token && CutsToken(text, i + lower.size())) continue;
     if (EqualsIgnoreCaseAt(text, i, lower)) return true;
   }
   return false;
+}
+
+bool MatchesPhrase(std::string_view text, std::string_view phrase) {
+  return MatchesLowerPhrase(text, AsciiLower(phrase), false);
+}
+
+bool MatchesPhrasePrefix(std::string_view text, std::string_view prefix) {
+  return MatchesLowerPhrase(text, AsciiLower(prefix), true);
 }
 
 bool MatchesTokenPrefix(std::string_view text, std::string_view prefix) {

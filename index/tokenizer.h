@@ -41,6 +41,16 @@ std::vector<std::string> Tokenize(std::string_view text);
 // quoted phrase in a query (DESIGN.md §2). An empty phrase matches everything.
 bool MatchesPhrase(std::string_view text, std::string_view phrase);
 
+// The query form of a prefix with separators (`blk_-87*`): `prefix` occurs in text starting on
+// a token boundary, compared case-insensitively, and may end inside a token. For a prefix
+// without separators this is MatchesTokenPrefix.
+bool MatchesPhrasePrefix(std::string_view text, std::string_view prefix);
+
+// MatchesPhrase / MatchesPhrasePrefix (end_inside_token = true) for a phrase already
+// lowercased with AsciiLower: no allocation, for verifying many rows against one phrase.
+bool MatchesLowerPhrase(std::string_view text, std::string_view lower_phrase,
+                        bool end_inside_token);
+
 // True when some token of text starts with prefix (case-insensitive): the meaning of `foo*`.
 bool MatchesTokenPrefix(std::string_view text, std::string_view prefix);
 

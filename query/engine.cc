@@ -1,1 +1,404 @@
-// placeholder: being written
+#include "query/engine.h"
+
+#include <algorithm>
+#include <cinttypes>
+#include <cmath>
+#include <cstdio>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "query/aggregator.h"
+#include "query/matcher.h"
+#include "query/pipes.h"
+#include "query/segment_search.h"
+#include "query/thread_pool.h"
+#include "query/trace.h"
+#include "storage/store.h"
+
+namespace trove::query {
+
+namespace {
+
+// Events a `sort by` may gather before it fails: sorting needs every match in memory.
+constexpr uint64_t kMaxSortedEvents = 1'000'000;
+
+// Explain counters of one query, merged from its tasks under mu.
+struct ExplainCollector {
+  std::mutex mu;
+  ExplainStats stats;
+  std::set<std::string> terms, columns;
+
+  void Add(const SegmentSearcher& s) {
+    std::lock_guard<std::mutex> lock(mu);
+    stats.candidate_rows += s.candidates();
+    stats.verified_rows += s.verified_rows();
+    stats.blocks_pruned += s.blocks_pruned();
+    terms.insert(s.terms().begin(), s.terms().end());
+    columns.insert(s.columns_read().begin(), s.columns_read().end());
+  }
+  ExplainStats Finish() {
+    stats.terms.assign(terms.begin(), terms.end());
+    stats.columns_read.assign(columns.begin(), columns.end());
+    return stats;
+  }
+};
+
+// First error of the tasks of one query.
+struct ErrorLatch {
+  std::mutex mu;
+  Status status;
+  bool failed = false;
+  void Set(const Status& s) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (!failed) {
+      status = s;
+      failed = true;
+    }
+  }
+  bool Failed() {
+    std::lock_guard<std::mutex> lock(mu);
+    return failed;
+  }
+};
+
+// Segments that may hold events of the filter's time range, newest first.
+std::vector<std::shared_ptr<SegmentReader>> SegmentsNewestFirst(const Snapshot& snapshot,
+                                                                const CompiledFilter& filter,
+                                                                ExplainStats* stats) {
+  std::vector<std::shared_ptr<SegmentReader>> out;
+  stats->segments_total = snapshot.segments().size();
+  for (const auto& s : snapshot.segments()) {
+    if (s->meta().max_time < filter.min_time_ns() || s->meta().min_time >= filter.max_time_ns()) {
+      ++stats->segments_pruned_time;
+      continue;
+    }
+    out.push_back(s);
+  }
+  std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    return a->meta().max_time > b->meta().max_time;
+  });
+  return out;
+}
+
+bool BatchMayMatch(const RecentBatch& batch, const CompiledFilter& filter) {
+  return !(batch.max_time < filter.min_time_ns() || batch.min_time >= filter.max_time_ns());
+}
+
+uint64_t SaturatingAdd(uint64_t a, uint64_t b) { return a > UINT64_MAX - b ? UINT64_MAX : a + b; }
+
+}  // namespace
+
+// The newest `limit` events matching filter, newest first.
+static Result<std::vector<Event>> CollectNewest(ThreadPool* pool, const Snapshot& snapshot,
+                                                const CompiledFilter& filter, uint64_t limit,
+                                                const QueryContext& ctx,
+                                                ExplainCollector* explain) {
+  std::mutex mu;
+  std::vector<Event> found;
+  int64_t kth_time = std::numeric_limits<int64_t>::min();  // valid once found.size() >= limit
+  auto add = [&](std::vector<Event>&& events) {
+    std::lock_guard<std::mutex> lock(mu);
+    for (Event& e : events) found.push_back(std::move(e));
+    if (found.size() >= limit && limit > 0) {
+      auto newer = [](const Event& a, const Event& b) { return a.time_ns > b.time_ns; };
+      std::nth_element(found.begin(), found.begin() + (limit - 1), found.end(), newer);
+      found.resize(limit);
+      kth_time = found[limit - 1].time_ns;
+      for (const Event& e : found) kth_time = std::min(kth_time, e.time_ns);
+    }
+  };
+  if (limit == 0) return found;
+
+  uint64_t recent = 0, recent_matched = 0;
+  for (const auto& batch : snapshot.recent()) {
+    if (!BatchMayMatch(*batch, filter)) continue;
+    std::vector<Event> matched;
+    for (const Event& e : batch->events) {
+      ++recent;
+      if (filter.Matches(e)) matched.push_back(e);
+    }
+    recent_matched += matched.size();
+    add(std::move(matched));
+  }
+
+  auto segments = SegmentsNewestFirst(snapshot, filter, &explain->stats);
+  explain->stats.recent_events = recent;
+  explain->stats.matched_rows += recent_matched;
+  ErrorLatch error;
+  pool->ParallelFor(segments.size(), [&](size_t i) {
+    if (error.Failed()) return;
+    const SegmentReader& segment = *segments[i];
+    Status s = ctx.Check();
+    if (!s.ok()) return error.Set(s);
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (found.size() >= limit && segment.meta().max_time < kth_time) {
+        std::lock_guard<std::mutex> l(explain->mu);
+        ++explain->stats.segments_skipped_limit;
+        return;
+      }
+    }
+    SegmentSearcher searcher(&segment, &filter, &ctx);
+    s = searcher.Plan();
+    if (!s.ok()) return error.Set(s);
+    if (searcher.candidates() == 0) {
+      explain->Add(searcher);
+      std::lock_guard<std::mutex> l(explain->mu);
+      ++explain->stats.segments_pruned_index;
+      return;
+    }
+    auto rows = searcher.MatchingRows(limit);
+    if (!rows.ok()) return error.Set(rows.status());
+    auto events = segment.ReadEvents(*rows);
+    if (!events.ok()) return error.Set(events.status());
+    explain->Add(searcher);
+    {
+      std::lock_guard<std::mutex> l(explain->mu);
+      ++explain->stats.segments_searched;
+      explain->stats.matched_rows += rows->cardinality();
+    }
+    add(std::move(*events));
+  });
+  if (error.failed) return error.status;
+  std::stable_sort(found.begin(), found.end(),
+                   [](const Event& a, const Event& b) { return a.time_ns > b.time_ns; });
+  if (found.size() > limit) found.resize(limit);
+  return found;
+}
+
+static Status AggregateColumnar(ThreadPool* pool, const Snapshot& snapshot,
+                                const CompiledFilter& filter, const QueryContext& ctx,
+                                StatsAccumulator* acc, ExplainCollector* explain) {
+  uint64_t recent = 0;
+  for (const auto& batch : snapshot.recent()) {
+    if (!BatchMayMatch(*batch, filter)) continue;
+    for (const Event& e : batch->events) {
+      ++recent;
+      if (!filter.Matches(e)) continue;
+      ++explain->stats.matched_rows;
+      TROVE_RETURN_IF_ERROR(acc->AddEvent(e));
+    }
+  }
+  explain->stats.recent_events = recent;
+  auto segments = SegmentsNewestFirst(snapshot, filter, &explain->stats);
+  std::mutex acc_mu;
+  ErrorLatch error;
+  pool->ParallelFor(segments.size(), [&](size_t i) {
+    if (error.Failed()) return;
+    Status s = ctx.Check();
+    if (!s.ok()) return error.Set(s);
+    const SegmentReader& segment = *segments[i];
+    SegmentSearcher searcher(&segment, &filter, &ctx);
+    s = searcher.Plan();
+    if (!s.ok()) return error.Set(s);
+    if (searcher.candidates() == 0) {
+      explain->Add(searcher);
+      std::lock_guard<std::mutex> l(explain->mu);
+      ++explain->stats.segments_pruned_index;
+      return;
+    }
+    auto rows = searcher.MatchingRows();
+    if (!rows.ok()) return error.Set(rows.status());
+    auto local = acc->CloneEmpty();
+    s = local.AddSegmentRows(segment, *rows, ctx);
+    if (!s.ok()) return error.Set(s);
+    explain->Add(searcher);
+    {
+      std::lock_guard<std::mutex> l(explain->mu);
+      ++explain->stats.segments_searched;
+      explain->stats.matched_rows += rows->cardinality();
+    }
+    std::lock_guard<std::mutex> lock(acc_mu);
+    s = acc->Merge(std::move(local));
+    if (!s.ok()) error.Set(s);
+  });
+  if (error.failed) return error.status;
+  std::lock_guard<std::mutex> l(explain->mu);
+  for (const std::string& f : acc->Fields()) explain->columns.insert(f);
+  return Status::OK();
+}
+
+QueryEngine::QueryEngine(const QueryEngineOptions& options) {
+  unsigned threads = options.threads ? options.threads : std::thread::hardware_concurrency();
+  // The calling thread works too, so one fewer worker keeps all cores busy.
+  pool_ = std::make_unique<ThreadPool>(std::max(1u, threads > 1 ? threads - 1 : 1));
+}
+
+QueryEngine::~QueryEngine() = default;
+
+Result<QueryResult> QueryEngine::Run(const Snapshot& snapshot, const Query& query,
+                                     const QueryOptions& options) const {
+  QueryContext ctx{&options};
+  QueryResult result;
+  size_t stats_at = query.pipes.size();
+  for (size_t i = 0; i < query.pipes.size(); ++i) {
+    const Pipe::Kind k = query.pipes[i].kind;
+    if (k == Pipe::Kind::kStats || k == Pipe::Kind::kTop) {
+      if (stats_at != query.pipes.size()) {
+        return Status::InvalidArgument("only one stats or top pipe per query");
+      }
+      stats_at = i;
+    }
+  }
+  const std::vector<Pipe> before(query.pipes.begin(), query.pipes.begin() + stats_at);
+  Filter filter = query.filter;
+  Pipe stats;
+  if (stats_at < query.pipes.size()) {
+    stats = query.pipes[stats_at];
+    if (stats.kind == Pipe::Kind::kTop) {
+      // top N by (k…) = stats by (k…) count() over events having a key, by count desc.
+      Filter any_key;
+      any_key.op = Filter::Op::kOr;
+      for (const GroupKey& k : stats.by) {
+        Filter exists;
+        exists.op = Filter::Op::kLeaf;
+        exists.leaf.kind = Predicate::Kind::kExists;
+        exists.leaf.field = k.bucket_ns ? std::string(kFieldTime) : k.field;
+        any_key.children.push_back(exists);
+      }
+      if (any_key.children.size() == 1) any_key = any_key.children[0];
+      if (!any_key.children.empty() || any_key.op == Filter::Op::kLeaf) {
+        Filter both;
+        both.op = Filter::Op::kAnd;
+        both.children = {filter, any_key};
+        filter = filter.op == Filter::Op::kAll ? any_key : both;
+      }
+      Aggregate count;
+      count.fn = Aggregate::Fn::kCount;
+      count.name = "count";
+      stats.aggregates = {count};
+    }
+  }
+  TROVE_ASSIGN_OR_RETURN(CompiledFilter compiled,
+                         CompiledFilter::Compile(filter, options.from_ns, options.to_ns));
+  ExplainCollector explain;
+
+  // How many of the newest matches the pipes before stats can use: limits before the first
+  // sort bound it; a sort needs every match.
+  uint64_t fetch = UINT64_MAX;
+  bool sorted = false;
+  for (const Pipe& p : before) {
+    if (p.kind == Pipe::Kind::kSortBy) {
+      sorted = true;
+      break;
+    }
+    if (p.kind == Pipe::Kind::kLimit) fetch = std::min(fetch, p.limit);
+  }
+  const bool search = stats_at == query.pipes.size();
+  if (search && !sorted) fetch = SaturatingAdd(std::min(fetch, options.max_result_rows), 1);
+
+  if (!search && before.empty()) {
+    TROVE_ASSIGN_OR_RETURN(StatsAccumulator acc,
+                           StatsAccumulator::Create(stats, options.max_groups));
+    TROVE_RETURN_IF_ERROR(AggregateColumnar(pool_.get(), snapshot, compiled, ctx, &acc, &explain));
+    result.table = acc.Finish();
+  } else {
+    const uint64_t limit = sorted && fetch == UINT64_MAX ? kMaxSortedEvents + 1 : fetch;
+    TROVE_ASSIGN_OR_RETURN(std::vector<Event> events,
+                           CollectNewest(pool_.get(), snapshot, compiled, limit, ctx, &explain));
+    if (sorted && fetch == UINT64_MAX && events.size() > kMaxSortedEvents) {
+      return Status::ResourceExhausted("sort by over more than " +
+                                       std::to_string(kMaxSortedEvents) +
+                                       " events; narrow the query or the time range");
+    }
+    bool cut = false;
+    TROVE_RETURN_IF_ERROR(ApplyEventPipes(before, &events, &result.fields, &cut));
+    if (search) {
+      if (events.size() > options.max_result_rows) {
+        events.resize(options.max_result_rows);
+        cut = true;
+      }
+      result.truncated = cut;
+      result.events = std::move(events);
+    } else {
+      TROVE_ASSIGN_OR_RETURN(StatsAccumulator acc,
+                             StatsAccumulator::Create(stats, options.max_groups));
+      for (const Event& e : events) TROVE_RETURN_IF_ERROR(acc.AddEvent(e));
+      result.table = acc.Finish();
+    }
+  }
+  if (!search) {
+    result.is_table = true;
+    if (query.pipes[stats_at].kind == Pipe::Kind::kTop) {
+      std::stable_sort(result.table.rows.begin(), result.table.rows.end(),
+                       [](const auto& a, const auto& b) {
+                         return std::get<int64_t>(a.back()) > std::get<int64_t>(b.back());
+                       });
+      uint64_t n = query.pipes[stats_at].limit;
+      if (result.table.rows.size() > n) result.table.rows.resize(n);
+    }
+    const std::vector<Pipe> after(query.pipes.begin() + stats_at + 1, query.pipes.end());
+    TROVE_RETURN_IF_ERROR(ApplyTablePipes(after, &result.table));
+  }
+  result.explain = explain.Finish();
+  result.explain.plan = ToString(filter);
+  return result;
+}
+
+Result<Trace> QueryEngine::GetTrace(const Snapshot& snapshot, std::string_view id,
+                                    const QueryOptions& options) const {
+  QueryContext ctx{&options};
+  Trace trace;
+  trace.trace_id = std::string(id);
+  if (id.empty()) return Status::InvalidArgument("empty trace ID");
+  TROVE_ASSIGN_OR_RETURN(auto segments, snapshot.SegmentsWithTrace(id));
+  std::vector<std::vector<Event>> per_segment(segments.size());
+  ErrorLatch error;
+  pool_->ParallelFor(segments.size(), [&](size_t i) {
+    Status s = ctx.Check();
+    if (!s.ok()) return error.Set(s);
+    auto rows = segments[i]->TraceRows(id);
+    if (!rows.ok()) return error.Set(rows.status());
+    auto events = segments[i]->ReadEvents(*rows);
+    if (!events.ok()) return error.Set(events.status());
+    per_segment[i] = std::move(*events);
+  });
+  if (error.failed) return error.status;
+  for (auto& events : per_segment) {
+    for (Event& e : events) trace.events.push_back(std::move(e));
+  }
+  uint64_t recent = 0;
+  for (const auto& batch : snapshot.recent()) {
+    for (const Event& e : batch->events) {
+      ++recent;
+      if (e.trace_id == id) trace.events.push_back(e);
+    }
+  }
+  std::stable_sort(trace.events.begin(), trace.events.end(),
+                   [](const Event& a, const Event& b) { return a.time_ns < b.time_ns; });
+  BuildTraceViews(&trace);
+  trace.explain.segments_total = snapshot.segments().size();
+  trace.explain.segments_searched = segments.size();
+  trace.explain.recent_events = recent;
+  trace.explain.matched_rows = trace.events.size();
+  trace.explain.terms = {"trace_id index"};
+  return trace;
+}
+
+std::string ExplainStats::ToString() const {
+  std::string out;
+  auto line = [&](const char* name, uint64_t v) {
+    out += std::string(name) + ": " + std::to_string(v) + "\n";
+  };
+  out += "plan: " + plan + "\n";
+  line("segments total", segments_total);
+  line("segments pruned by time", segments_pruned_time);
+  line("segments pruned by index", segments_pruned_index);
+  line("segments skipped (limit reached)", segments_skipped_limit);
+  line("segments searched", segments_searched);
+  line("blocks pruned by min/max", blocks_pruned);
+  line("candidate rows", candidate_rows);
+  line("verified rows", verified_rows);
+  line("matched rows", matched_rows);
+  line("buffered events scanned", recent_events);
+  std::string t;
+  for (const auto& term : terms) t += (t.empty() ? "" : ", ") + term;
+  out += "index terms: " + t + "\n";
+  std::string c;
+  for (const auto& col : columns_read) c += (c.empty() ? "" : ", ") + col;
+  out += "columns verified/read: " + c + "\n";
+  return out;
+}
+
+}  // namespace trove::query

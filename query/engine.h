@@ -7,6 +7,7 @@
 #pragma once
 
 #include <atomic>
+#include <compare>
 #include <chrono>
 #include <cstdint>
 #include <limits>
@@ -67,7 +68,7 @@ struct ExplainStats {
 // A stats output cell: null, text, integer, floating point or a time (ns since epoch).
 struct TimeValue {
   int64_t ns = 0;
-  bool operator==(const TimeValue&) const = default;
+  auto operator<=>(const TimeValue&) const = default;
 };
 using Cell = std::variant<std::monostate, std::string, int64_t, double, TimeValue>;
 
@@ -76,6 +77,41 @@ struct Table {
   std::vector<std::vector<Cell>> rows;
 };
 
+// Result semantics (the contract differential tests check):
+//
+// Search (no stats/top pipe). Pipes apply in order to the matching events, which start out
+// newest first (_time descending; order among equal times unspecified).
+//   limit N      keeps the first N.
+//   sort by (…)  orders by the keys (ties keep their previous order). Sort values: _time and
+//                level (severity 0..6) and int64/double attributes are numbers; other present
+//                fields are their text form. Ascending order: absent < numbers (numerically) <
+//                strings (bytewise); desc reverses it.
+//   fields a, b  events keep only those fields (and _time); `fields` lists them.
+// At most QueryOptions::max_result_rows events are returned; `truncated` says more remained.
+//
+// Stats. `stats by (k…) aggs` groups the events that reach it. Columns: the keys, then the
+// aggregates, by name. A key cell is the text form of the field (null when absent; level is
+// its name) or, for `_time:D`, TimeValue{floor(_time / D) * D}. Without `by` there is exactly
+// one row, even over no events. Numeric value of a field: int64/double attributes, _time (ns)
+// and level (0..6); strings and bools are not numeric and are skipped by sum/avg/min/max/
+// quantiles.
+//   count()          int64 events in the group
+//   count_uniq(f)    int64 distinct text forms of f among events that have f; exact up to
+//                    DistinctCounter::kExactLimit distinct values, else within
+//                    DistinctCounter::kRelativeErrorBound (query/sketch.h)
+//   sum/avg/min/max  double over numeric values; null when the group has none. Sums are
+//                    accumulated per segment then merged, so they can differ from a
+//                    sequential sum in the last bits (relative 1e-9).
+//   median(f), quantile(q, f)  double: the value at rank floor(q*(n-1)) of the numeric values
+//                    ascending; exact up to QuantileSketch::kExactLimit values per group, else
+//                    within QuantileSketch::kRelativeAccuracy relative error; null when none.
+// Rows are ordered by their key cells ascending (null first; strings bytewise; times and
+// numbers numerically), lexicographically over the keys.
+// `top N by (k…)` is `stats by (k…) count() count` over events that have at least one key
+// field, ordered by count descending then keys ascending, first N rows.
+// After stats/top, `sort by` orders rows by columns (null first, numbers numerically, strings
+// bytewise, stable), `limit N` keeps N rows and `fields` keeps columns; naming an unknown
+// column is InvalidArgument.
 struct QueryResult {
   // Search: matching events, newest first unless a `sort by` pipe says otherwise.
   std::vector<Event> events;
@@ -146,5 +182,7 @@ class QueryEngine {
 // Renders a cell: text as is, integers, doubles with up to 6 significant decimals, times as
 // RFC 3339 with nanoseconds, null as "".
 std::string CellToString(const Cell& cell);
+// "2026-01-01T00:00:00.000000000Z".
+std::string FormatTime(int64_t time_ns);
 
 }  // namespace trove::query

@@ -1,1 +1,403 @@
-// placeholder: being written
+#include "query/segment_search.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "index/tokenizer.h"
+#include "storage/format.h"
+
+namespace trove::query {
+
+Status QueryContext::Check() const {
+  if (!options) return Status::OK();
+  if (options->cancel && options->cancel->load(std::memory_order_relaxed)) {
+    return Status::Aborted("query cancelled");
+  }
+  if (options->deadline != std::chrono::steady_clock::time_point::max() &&
+      std::chrono::steady_clock::now() > options->deadline) {
+    return Status::Aborted("query deadline exceeded");
+  }
+  return Status::OK();
+}
+
+Status ColumnCursor::Seek(uint32_t row, const ColumnBlock** block) {
+  if (loaded_ == SIZE_MAX || row < block_.first_row || row >= block_.first_row + block_.num_rows) {
+    size_t b = column_->BlockForRow(row);
+    if (b >= column_->blocks.size()) {
+      return Status::Corruption(segment_->path() + ": column '" + column_->name + "' has no row " +
+                                std::to_string(row));
+    }
+    TROVE_RETURN_IF_ERROR(segment_->ReadColumnBlock(*column_, b, &block_));
+    loaded_ = b;
+  }
+  *block = &block_;
+  return Status::OK();
+}
+
+Roaring SegmentSearcher::All() const {
+  Roaring all;
+  all.addRange(0, segment_->rows());
+  return all;
+}
+
+Result<Roaring> SegmentSearcher::Postings(const std::string& field, const std::string& token,
+                                          bool prefix) {
+  terms_.insert(field + ":" + token + (prefix ? "*" : ""));
+  if (prefix) return segment_->PrefixPostings(field, token);
+  return segment_->Postings(field, token);
+}
+
+// Per-block sets from column metadata alone: presence counts and min/max.
+SegmentSearcher::Candidates SegmentSearcher::BlockCandidates(const CompiledLeaf& leaf) {
+  Candidates out;
+  const Predicate& p = leaf.pred;
+  auto columns_of = [&]() {
+    std::vector<const ColumnMeta*> cols;
+    for (const ColumnMeta& c : segment_->meta().columns) {
+      if (c.name == p.field) cols.push_back(&c);
+    }
+    return cols;
+  };
+  for (const ColumnMeta* c : columns_of()) {
+    for (const ColumnBlockMeta& b : c->blocks) {
+      if (b.present == 0) continue;
+      const uint64_t lo = b.first_row, hi = uint64_t{b.first_row} + b.num_rows;
+      const bool full = b.present == b.num_rows;
+      if (p.kind == Predicate::Kind::kExists) {
+        (full ? out.sure : out.maybe).addRange(lo, hi);
+        continue;
+      }
+      bool numeric = c->type == ValueType::kInt64 || c->type == ValueType::kDouble;
+      if (!numeric || c->type == ValueType::kBool) continue;
+      double mn = c->type == ValueType::kDouble ? b.min_double : static_cast<double>(b.min_int);
+      double mx = c->type == ValueType::kDouble ? b.max_double : static_cast<double>(b.max_int);
+      bool all_in, none_in;
+      if (p.kind == Predicate::Kind::kTimeRange) {
+        all_in = b.min_int >= p.from_ns && b.max_int < p.to_ns;
+        none_in = b.max_int < p.from_ns || b.min_int >= p.to_ns;
+      } else {
+        all_in = leaf.MatchesNumber(mn) && leaf.MatchesNumber(mx);
+        none_in = (p.lo_inclusive ? mx < p.lo : mx <= p.lo) ||
+                  (p.hi_inclusive ? mn > p.hi : mn >= p.hi);
+      }
+      if (none_in) {
+        ++blocks_pruned_;
+        continue;
+      }
+      (all_in && full ? out.sure : out.maybe).addRange(lo, hi);
+    }
+  }
+  out.maybe |= out.sure;
+  return out;
+}
+
+Result<SegmentSearcher::Candidates> SegmentSearcher::TextCandidates(const CompiledLeaf& leaf) {
+  Candidates out;
+  const Predicate& p = leaf.pred;
+  switch (leaf.field_kind) {
+    case FieldKind::kTime: return out;  // _time has no text form
+    case FieldKind::kLevel:
+      // Seven possible values: decide each name, then take its postings. Exact.
+      for (int l = 0; l < kNumLevels; ++l) {
+        std::string_view name = LevelName(static_cast<Level>(l));
+        if (!leaf.MatchesText(name)) continue;
+        TROVE_ASSIGN_OR_RETURN(Roaring rows,
+                               Postings(p.field, index::AsciiLower(name), false));
+        out.sure |= rows;
+      }
+      out.maybe = out.sure;
+      return out;
+    case FieldKind::kTraceId: {
+      // The correlation index holds every distinct ID: exact equality is one lookup, other
+      // predicates are decided once per distinct ID.
+      terms_.insert("trace_id index");
+      if (p.kind == Predicate::Kind::kExact) {
+        TROVE_ASSIGN_OR_RETURN(out.sure, segment_->TraceRows(p.text));
+      } else {
+        std::vector<std::string> ids;
+        TROVE_RETURN_IF_ERROR(segment_->ForEachTraceId([&](const std::string& id) {
+          if (leaf.MatchesText(id)) ids.push_back(id);
+        }));
+        for (const std::string& id : ids) {
+          TROVE_ASSIGN_OR_RETURN(Roaring rows, segment_->TraceRows(id));
+          out.sure |= rows;
+        }
+      }
+      out.maybe = out.sure;
+      return out;
+    }
+    case FieldKind::kSpanId:
+    case FieldKind::kParentSpanId:
+      out.maybe = All();  // not indexed
+      return out;
+    default: break;
+  }
+  if (p.kind == Predicate::Kind::kRegex || leaf.tokens.empty()) {
+    out.maybe = All();
+    return out;
+  }
+  // Every token of a phrase or exact value is a whole token of a matching value, except the
+  // last token of a prefix, which is a token prefix. Intersect the rarest first.
+  std::vector<Roaring> lists;
+  for (size_t i = 0; i < leaf.tokens.size(); ++i) {
+    bool prefix = p.kind == Predicate::Kind::kPrefix && leaf.last_token_is_prefix &&
+                  i + 1 == leaf.tokens.size();
+    TROVE_ASSIGN_OR_RETURN(Roaring rows, Postings(p.field, leaf.tokens[i], prefix));
+    if (rows.isEmpty()) return out;
+    lists.push_back(std::move(rows));
+  }
+  std::sort(lists.begin(), lists.end(),
+            [](const Roaring& a, const Roaring& b) { return a.cardinality() < b.cardinality(); });
+  out.maybe = std::move(lists[0]);
+  for (size_t i = 1; i < lists.size() && !out.maybe.isEmpty(); ++i) out.maybe &= lists[i];
+  if (leaf.single_token &&
+      (p.kind == Predicate::Kind::kPhrase || p.kind == Predicate::Kind::kPrefix)) {
+    out.sure = out.maybe;
+  }
+  return out;
+}
+
+Result<SegmentSearcher::Candidates> SegmentSearcher::LeafCandidates(const CompiledLeaf& leaf) {
+  const Predicate& p = leaf.pred;
+  switch (p.kind) {
+    case Predicate::Kind::kTimeRange: {
+      Candidates out;
+      if (segment_->meta().min_time >= p.from_ns && segment_->meta().max_time < p.to_ns) {
+        out.sure = All();
+        out.maybe = out.sure;
+        return out;
+      }
+      CompiledLeaf time = leaf;
+      time.pred.field = std::string(kFieldTime);
+      return BlockCandidates(time);
+    }
+    case Predicate::Kind::kRange: {
+      Candidates out;
+      if (leaf.field_kind == FieldKind::kLevel) {
+        for (int l = 0; l < kNumLevels; ++l) {
+          if (!leaf.MatchesNumber(l)) continue;
+          TROVE_ASSIGN_OR_RETURN(
+              Roaring rows,
+              Postings(p.field, index::AsciiLower(LevelName(static_cast<Level>(l))), false));
+          out.sure |= rows;
+        }
+        out.maybe = out.sure;
+        return out;
+      }
+      if (leaf.field_kind != FieldKind::kAttribute && leaf.field_kind != FieldKind::kTime) {
+        return out;  // strings and IDs are never numeric
+      }
+      return BlockCandidates(leaf);
+    }
+    case Predicate::Kind::kExists: {
+      Candidates out;
+      if (leaf.field_kind == FieldKind::kLevel || leaf.field_kind == FieldKind::kTime) {
+        out.sure = All();
+        out.maybe = out.sure;
+        return out;
+      }
+      return BlockCandidates(leaf);
+    }
+    default: return TextCandidates(leaf);
+  }
+}
+
+SegmentSearcher::Candidates SegmentSearcher::Combine(const CompiledFilter::Node& node) const {
+  switch (node.op) {
+    case Filter::Op::kAll: {
+      Candidates all;
+      all.sure = All();
+      all.maybe = all.sure;
+      return all;
+    }
+    case Filter::Op::kLeaf: return leaves_[node.leaf];
+    case Filter::Op::kAnd: {
+      Candidates out = Combine(node.children[0]);
+      for (size_t i = 1; i < node.children.size() && !out.maybe.isEmpty(); ++i) {
+        Candidates c = Combine(node.children[i]);
+        out.sure &= c.sure;
+        out.maybe &= c.maybe;
+      }
+      return out;
+    }
+    case Filter::Op::kOr: {
+      Candidates out = Combine(node.children[0]);
+      for (size_t i = 1; i < node.children.size(); ++i) {
+        Candidates c = Combine(node.children[i]);
+        out.sure |= c.sure;
+        out.maybe |= c.maybe;
+      }
+      return out;
+    }
+    case Filter::Op::kNot: {
+      Candidates c = Combine(node.children[0]);
+      Candidates out;
+      out.sure = All() - c.maybe;
+      out.maybe = All() - c.sure;
+      return out;
+    }
+  }
+  return {};
+}
+
+Status SegmentSearcher::Plan() {
+  leaves_.clear();
+  for (const CompiledLeaf& leaf : filter_->leaves()) {
+    TROVE_ASSIGN_OR_RETURN(Candidates c, LeafCandidates(leaf));
+    leaves_.push_back(std::move(c));
+  }
+  root_ = Combine(filter_->root());
+  return Status::OK();
+}
+
+Result<Roaring> SegmentSearcher::VerifyLeaf(const CompiledLeaf& leaf, const Roaring& rows) {
+  Roaring out;
+  if (rows.isEmpty()) return out;
+  const Predicate& p = leaf.pred;
+  std::string scratch;
+  for (const ColumnMeta& c : segment_->meta().columns) {
+    const bool time_column = c.name == kFieldTime;
+    if (c.name != p.field && !(time_column && p.kind == Predicate::Kind::kTimeRange)) continue;
+    if (c.present == 0) continue;
+    columns_read_.insert(c.name);
+    auto [it, inserted] = cursors_.try_emplace(&c, segment_, &c);
+    ColumnCursor& cursor = it->second;
+    // Per-dictionary-entry memo: each distinct value is checked once per segment.
+    std::vector<int8_t> memo;
+    for (uint32_t row : rows) {
+      const ColumnBlock* block;
+      TROVE_RETURN_IF_ERROR(cursor.Seek(row, &block));
+      uint32_t i = row - block->first_row;
+      if (!block->IsPresent(i)) continue;
+      bool match = false;
+      if (p.kind == Predicate::Kind::kTimeRange) {
+        match = leaf.MatchesTime(block->ints[i]);
+      } else if (p.kind == Predicate::Kind::kExists) {
+        match = true;
+      } else if (c.kind == format::kKindAttribute) {
+        switch (c.type) {
+          case ValueType::kString:
+            if (block->dictionary) {
+              uint32_t id = block->dict_ids[i];
+              if (memo.empty()) memo.assign(block->dictionary->size(), -1);
+              if (memo[id] < 0) memo[id] = leaf.MatchesText((*block->dictionary)[id]) ? 1 : 0;
+              match = memo[id] == 1;
+            } else {
+              match = leaf.MatchesText(block->strings[i]);
+            }
+            break;
+          case ValueType::kInt64:
+            match = p.kind == Predicate::Kind::kRange
+                        ? leaf.MatchesNumber(static_cast<double>(block->ints[i]))
+                        : leaf.MatchesText(std::to_string(block->ints[i]));
+            break;
+          case ValueType::kDouble:
+            match = p.kind == Predicate::Kind::kRange
+                        ? leaf.MatchesNumber(block->doubles[i])
+                        : leaf.MatchesText(ValueToString(AttrValue(block->doubles[i])));
+            break;
+          case ValueType::kBool:
+            match = p.kind != Predicate::Kind::kRange &&
+                    leaf.MatchesText(block->ints[i] ? "true" : "false");
+            break;
+        }
+      } else if (leaf.field_kind == FieldKind::kLevel) {
+        match = p.kind == Predicate::Kind::kRange
+                    ? leaf.MatchesNumber(static_cast<double>(block->ints[i]))
+                    : leaf.MatchesText(LevelName(static_cast<Level>(block->ints[i])));
+      } else if (leaf.field_kind == FieldKind::kTime) {
+        match = p.kind == Predicate::Kind::kRange &&
+                leaf.MatchesNumber(static_cast<double>(block->ints[i]));
+      } else if (block->dictionary) {
+        uint32_t id = block->dict_ids[i];
+        if (memo.empty()) memo.assign(block->dictionary->size(), -1);
+        if (memo[id] < 0) memo[id] = leaf.MatchesText((*block->dictionary)[id]) ? 1 : 0;
+        match = memo[id] == 1;
+      } else {
+        match = p.kind != Predicate::Kind::kRange && leaf.MatchesText(block->StringAt(i));
+      }
+      if (match) out.add(row);
+    }
+  }
+  return out;
+}
+
+Roaring SegmentSearcher::EvaluateExact(const CompiledFilter::Node& node, const Roaring& universe,
+                                       const std::vector<Roaring>& exact) const {
+  switch (node.op) {
+    case Filter::Op::kAll: return universe;
+    case Filter::Op::kLeaf: return exact[node.leaf] & universe;
+    case Filter::Op::kAnd: {
+      Roaring out = EvaluateExact(node.children[0], universe, exact);
+      for (size_t i = 1; i < node.children.size() && !out.isEmpty(); ++i) {
+        out &= EvaluateExact(node.children[i], out, exact);
+      }
+      return out;
+    }
+    case Filter::Op::kOr: {
+      Roaring out;
+      for (const auto& c : node.children) out |= EvaluateExact(c, universe, exact);
+      return out;
+    }
+    case Filter::Op::kNot: return universe - EvaluateExact(node.children[0], universe, exact);
+  }
+  return {};
+}
+
+Result<Roaring> SegmentSearcher::Verify(const Roaring& rows) {
+  verified_rows_ += rows.cardinality();
+  std::vector<Roaring> exact(leaves_.size());
+  for (size_t l = 0; l < leaves_.size(); ++l) {
+    const Candidates& c = leaves_[l];
+    if (c.exact()) {
+      exact[l] = c.sure;
+      continue;
+    }
+    Roaring undecided = (rows & c.maybe) - c.sure;
+    TROVE_ASSIGN_OR_RETURN(Roaring verified, VerifyLeaf(filter_->leaves()[l], undecided));
+    exact[l] = c.sure | verified;
+  }
+  return EvaluateExact(filter_->root(), rows, exact);
+}
+
+Result<Roaring> SegmentSearcher::MatchingRows(uint64_t limit) {
+  Roaring undecided = root_.maybe - root_.sure;
+  if (limit == UINT64_MAX || limit >= root_.maybe.cardinality()) {
+    if (undecided.isEmpty()) return root_.sure;
+    TROVE_ASSIGN_OR_RETURN(Roaring verified, Verify(undecided));
+    return root_.sure | verified;
+  }
+  // Newest first, one block-sized window at a time, until `limit` rows matched.
+  constexpr uint32_t kWindow = 8192;
+  Roaring out;
+  uint64_t found = 0;
+  for (uint64_t hi = segment_->rows(); hi > 0 && found < limit;) {
+    TROVE_RETURN_IF_ERROR(ctx_->Check());
+    uint64_t lo = hi > kWindow ? hi - kWindow : 0;
+    Roaring window;
+    window.addRange(lo, hi);
+    Roaring matched = root_.sure & window;
+    Roaring todo = undecided & window;
+    if (!todo.isEmpty()) {
+      TROVE_ASSIGN_OR_RETURN(Roaring verified, Verify(todo));
+      matched |= verified;
+    }
+    uint64_t n = matched.cardinality();
+    if (found + n > limit) {
+      // Keep the newest (largest) rows only.
+      uint64_t drop = n - (limit - found);
+      uint32_t cut;
+      matched.select(static_cast<uint32_t>(drop), &cut);
+      Roaring keep;
+      keep.addRange(cut, hi);
+      matched &= keep;
+      n = limit - found;
+    }
+    out |= matched;
+    found += n;
+    hi = lo;
+  }
+  return out;
+}
+
+}  // namespace trove::query

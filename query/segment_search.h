@@ -1,0 +1,96 @@
+// Filtering one segment: index lookups give each predicate a set of rows that surely match and
+// a superset that may match (term postings, correlation index, block min/max); boolean algebra
+// over those sets gives the query's candidates; only candidates that the indexes cannot
+// decide are verified, column by column, reading just the blocks and columns they need
+// (STYLE.md habit 11: time range, block min/max, postings, then values).
+#pragma once
+
+#include <roaring/roaring.hh>
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "query/engine.h"
+#include "query/matcher.h"
+#include "storage/segment.h"
+
+namespace trove::query {
+
+// Limits and counters shared by the tasks of one query.
+struct QueryContext {
+  const QueryOptions* options = nullptr;
+  // Aborted when past the deadline or cancelled; OK otherwise.
+  Status Check() const;
+};
+
+// Reads one column block by block, keeping the current one decoded.
+class ColumnCursor {
+ public:
+  ColumnCursor(const SegmentReader* segment, const ColumnMeta* column)
+      : segment_(segment), column_(column) {}
+  // Loads the block holding row if it is not the current one; *block is then valid for it.
+  Status Seek(uint32_t row, const ColumnBlock** block);
+  const ColumnMeta& column() const { return *column_; }
+
+ private:
+  const SegmentReader* segment_;
+  const ColumnMeta* column_;
+  size_t loaded_ = SIZE_MAX;
+  ColumnBlock block_;
+};
+
+class SegmentSearcher {
+ public:
+  // The segment and filter must outlive the searcher. Not thread-safe.
+  SegmentSearcher(const SegmentReader* segment, const CompiledFilter* filter,
+                  const QueryContext* ctx)
+      : segment_(segment), filter_(filter), ctx_(ctx) {}
+
+  // Looks up every predicate in the indexes and combines the results.
+  Status Plan();
+  // Rows that may match, after Plan.
+  uint64_t candidates() const { return root_.maybe.cardinality(); }
+  // The matching rows; with limit, only the `limit` newest (highest rows: a segment is
+  // sorted by time), verifying window by window from the newest and stopping early.
+  Result<Roaring> MatchingRows(uint64_t limit = UINT64_MAX);
+
+  // Explain counters and the index terms used.
+  uint64_t verified_rows() const { return verified_rows_; }
+  uint64_t blocks_pruned() const { return blocks_pruned_; }
+  const std::set<std::string>& terms() const { return terms_; }
+  const std::set<std::string>& columns_read() const { return columns_read_; }
+
+ private:
+  struct Candidates {
+    Roaring sure, maybe;  // sure ⊆ maybe
+    bool exact() const { return sure == maybe; }
+  };
+  Result<Candidates> LeafCandidates(const CompiledLeaf& leaf);
+  Result<Candidates> TextCandidates(const CompiledLeaf& leaf);
+  Candidates BlockCandidates(const CompiledLeaf& leaf);
+  Result<Roaring> Postings(const std::string& field, const std::string& token, bool prefix);
+  Candidates Combine(const CompiledFilter::Node& node) const;
+  // The rows of `rows` that match the whole filter; leaf sets must be exact on rows.
+  Result<Roaring> Verify(const Roaring& rows);
+  // The rows of `rows` whose value satisfies leaf, read from its columns.
+  Result<Roaring> VerifyLeaf(const CompiledLeaf& leaf, const Roaring& rows);
+  Roaring EvaluateExact(const CompiledFilter::Node& node, const Roaring& universe,
+                        const std::vector<Roaring>& exact) const;
+  Roaring All() const;
+
+  const SegmentReader* segment_;
+  const CompiledFilter* filter_;
+  const QueryContext* ctx_;
+  std::vector<Candidates> leaves_;
+  Candidates root_;
+  uint64_t verified_rows_ = 0;
+  uint64_t blocks_pruned_ = 0;
+  std::set<std::string> terms_;
+  std::set<std::string> columns_read_;
+  std::map<const ColumnMeta*, ColumnCursor> cursors_;
+};
+
+}  // namespace trove::query
