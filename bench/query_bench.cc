@@ -217,9 +217,9 @@ int main(int argc, char** argv) {
     *explain = "segments " + std::to_string(t->explain.segments_searched);
     return static_cast<uint64_t>(t->events.size());
   });
-  fixed("frequent term", "error | limit 100");
+  fixed("frequent term", "order | limit 100");
   fixed("phrase", "\"payment declined\" | limit 100");
-  fixed("field + term", "service:checkout timeout | limit 100");
+  fixed("field + term", "service:payment declined | limit 100");
   fixed("boolean", "(level:error OR level:warn) -service:gateway | limit 100");
   fixed("count() by (service)", "* | stats by (service) count()");
   fixed("stats by (_time:1m) count()", "* | stats by (_time:1m) count()");

@@ -28,103 +28,90 @@ std::vector<const ColumnMeta*> ColumnsNamed(const SegmentReader& segment, std::s
   return out;
 }
 
-// One field of one segment read row by row through cursors over its columns (an attribute
-// key may have a column per value type; a row has a value in at most one).
-class FieldReader {
- public:
-  FieldReader(const SegmentReader& segment, std::string_view field) : field_(field) {
-    for (const ColumnMeta* c : ColumnsNamed(segment, field)) {
-      cursors_.emplace_back(&segment, c);
-    }
+// The text form of a value in a decoded block (not for _time).
+std::string_view TextAt(const ColumnMeta& c, const ColumnBlock& b, uint32_t i,
+                        std::string* scratch) {
+  if (c.name == kFieldLevel) return LevelName(static_cast<Level>(b.ints[i]));
+  switch (c.type) {
+    case ValueType::kString: return b.StringAt(i);
+    case ValueType::kInt64: *scratch = std::to_string(b.ints[i]); return *scratch;
+    case ValueType::kDouble: *scratch = ValueToString(AttrValue(b.doubles[i])); return *scratch;
+    case ValueType::kBool: return b.ints[i] ? "true" : "false";
   }
-  // Calls fn(column, block, i) for the column holding row's value; returns false if absent.
-  template <typename Fn>
-  Result<bool> Visit(uint32_t row, Fn&& fn) {
-    for (size_t k = 0; k < cursors_.size(); ++k) {
-      const ColumnBlock* block;
-      TROVE_RETURN_IF_ERROR(cursors_[k].Seek(row, &block));
-      uint32_t i = row - block->first_row;
-      if (!block->IsPresent(i)) continue;
-      fn(k, cursors_[k].column(), *block, i);
-      return true;
-    }
-    return false;
-  }
-  // The text form of a value (not for _time).
-  static std::string_view Text(const ColumnMeta& c, const ColumnBlock& b, uint32_t i,
-                               std::string* scratch) {
-    if (c.name == kFieldLevel) return LevelName(static_cast<Level>(b.ints[i]));
-    switch (c.type) {
-      case ValueType::kString: return b.StringAt(i);
-      case ValueType::kInt64: *scratch = std::to_string(b.ints[i]); return *scratch;
-      case ValueType::kDouble: *scratch = ValueToString(AttrValue(b.doubles[i])); return *scratch;
-      case ValueType::kBool: return b.ints[i] ? "true" : "false";
-    }
-    return {};
-  }
-  // The numeric value, if the column is numeric (_time, level, int64, double).
-  static std::optional<double> Number(const ColumnMeta& c, const ColumnBlock& b, uint32_t i) {
-    if (c.type == ValueType::kDouble) return b.doubles[i];
-    if (c.type == ValueType::kInt64) return static_cast<double>(b.ints[i]);
-    return std::nullopt;
-  }
-  size_t columns() const { return cursors_.size(); }
+  return {};
+}
 
- private:
-  std::string field_;
-  std::vector<ColumnCursor> cursors_;
-};
+// The numeric value, if the column is numeric (_time, level, int64, double).
+std::optional<double> NumberAt(const ColumnMeta& c, const ColumnBlock& b, uint32_t i) {
+  if (c.type == ValueType::kDouble) return b.doubles[i];
+  if (c.type == ValueType::kInt64) return static_cast<double>(b.ints[i]);
+  return std::nullopt;
+}
 
-// Maps a group key's values in one segment to small ids. Dictionary-encoded columns map each
-// dictionary entry once, so grouping by a dictionary column never touches strings per row.
+// Maps a group key's values in one segment to small ids (0 = absent). Dictionary-encoded
+// columns map each dictionary entry once, and time buckets reuse the previous row's bucket
+// (rows are in time order), so the common keys never hash per row.
 class KeyInterner {
  public:
   KeyInterner(const SegmentReader& segment, const GroupKey& key)
-      : key_(key), reader_(segment, key.bucket_ns ? std::string(kFieldTime) : key.field) {
-    cells_.push_back(Cell());  // id 0: absent
+      : key_(key), columns_(ColumnsNamed(segment, key.bucket_ns ? kFieldTime : key.field)) {
+    cells_.push_back(Cell());
+    dict_memo_.resize(columns_.size());
   }
-  Result<uint32_t> Id(uint32_t row) {
-    uint32_t id = 0;
+  const std::vector<const ColumnMeta*>& columns() const { return columns_; }
+  // Sets ids[j] for the rows offsets[j] of block that have a value in column k.
+  void Map(size_t k, const ColumnBlock& block, const std::vector<uint32_t>& offsets,
+           std::vector<uint32_t>* ids) {
+    const ColumnMeta& c = *columns_[k];
     std::string scratch;
-    TROVE_ASSIGN_OR_RETURN(bool present, reader_.Visit(row, [&](size_t k, const ColumnMeta& c,
-                                                                const ColumnBlock& b,
-                                                                uint32_t i) {
+    for (size_t j = 0; j < offsets.size(); ++j) {
+      const uint32_t i = offsets[j];
+      if (!block.IsPresent(i)) continue;
+      uint32_t& id = (*ids)[j];
       if (key_.bucket_ns) {
-        int64_t start = BucketStart(b.ints[i], key_.bucket_ns);
-        auto [it, fresh] = bucket_ids_.try_emplace(start, static_cast<uint32_t>(cells_.size()));
-        if (fresh) cells_.push_back(TimeValue{start});
-        id = it->second;
-        return;
-      }
-      if (b.dictionary) {
-        if (dict_memo_.size() <= k) dict_memo_.resize(k + 1);
+        int64_t start = BucketStart(block.ints[i], key_.bucket_ns);
+        if (start != last_bucket_ || last_bucket_id_ == 0) {
+          auto [it, fresh] =
+              bucket_ids_.try_emplace(start, static_cast<uint32_t>(cells_.size()));
+          if (fresh) cells_.push_back(TimeValue{start});
+          last_bucket_ = start;
+          last_bucket_id_ = it->second;
+        }
+        id = last_bucket_id_;
+      } else if (block.dictionary) {
         auto& memo = dict_memo_[k];
-        if (memo.empty()) memo.assign(b.dictionary->size(), UINT32_MAX);
-        uint32_t& m = memo[b.dict_ids[i]];
-        if (m == UINT32_MAX) m = Intern(b.StringAt(i));
+        if (memo.empty()) memo.assign(block.dictionary->size(), UINT32_MAX);
+        uint32_t& m = memo[block.dict_ids[i]];
+        if (m == UINT32_MAX) m = Intern(block.StringAt(i));
         id = m;
-        return;
+      } else if (c.name == kFieldLevel) {
+        uint32_t& m = level_memo_[block.ints[i] & 7];
+        if (m == 0) m = Intern(LevelName(static_cast<Level>(block.ints[i])));
+        id = m;
+      } else {
+        id = Intern(TextAt(c, block, i, &scratch));
       }
-      id = Intern(FieldReader::Text(c, b, i, &scratch));
-    }));
-    (void)present;
-    return id;
+    }
   }
   const Cell& cell(uint32_t id) const { return cells_[id]; }
 
  private:
   uint32_t Intern(std::string_view text) {
-    auto [it, fresh] = text_ids_.try_emplace(std::string(text), static_cast<uint32_t>(cells_.size()));
+    auto [it, fresh] =
+        text_ids_.try_emplace(std::string(text), static_cast<uint32_t>(cells_.size()));
     if (fresh) cells_.push_back(std::string(text));
     return it->second;
   }
 
   const GroupKey& key_;
-  FieldReader reader_;
+  std::vector<const ColumnMeta*> columns_;
   std::vector<Cell> cells_;
   std::unordered_map<std::string, uint32_t> text_ids_;
   std::unordered_map<int64_t, uint32_t> bucket_ids_;
+  int64_t last_bucket_ = 0;
+  uint32_t last_bucket_id_ = 0;
   std::vector<std::vector<uint32_t>> dict_memo_;
+  uint32_t level_memo_[8] = {};
 };
 
 }  // namespace
@@ -250,72 +237,104 @@ Status StatsAccumulator::AddEvent(const Event& event) {
 Status StatsAccumulator::AddSegmentRows(const SegmentReader& segment, const Roaring& rows,
                                         const QueryContext& ctx) {
   if (rows.isEmpty()) return Status::OK();
+  const ColumnMeta* time = segment.FindColumn(kFieldTime, ValueType::kInt64);
+  if (!time) return Status::Corruption(segment.path() + ": no _time column");
   std::vector<KeyInterner> keys;
   keys.reserve(keys_.size());
   for (const GroupKey& k : keys_) keys.emplace_back(segment, k);
-  std::vector<std::unique_ptr<FieldReader>> values(aggregates_.size());
+  std::vector<std::vector<const ColumnMeta*>> value_columns(aggregates_.size());
   for (size_t j = 0; j < aggregates_.size(); ++j) {
     if (aggregates_[j].fn != Aggregate::Fn::kCount) {
-      values[j] = std::make_unique<FieldReader>(segment, aggregates_[j].field);
+      value_columns[j] = ColumnsNamed(segment, aggregates_[j].field);
     }
   }
-  // Local groups by their key ids; one key uses the id directly.
+  // Local groups by their key ids; one key uses its id directly.
   std::vector<std::vector<AggState>> local;
   std::vector<std::vector<uint32_t>> local_keys;
   std::unordered_map<std::string, uint32_t> multi;
   std::vector<uint32_t> single;  // key id → local group + 1
-  std::vector<uint32_t> ids(keys.size());
+  const bool all_rows = rows.cardinality() == segment.rows();
+  std::vector<uint32_t> offsets, group_of;
+  std::vector<std::vector<uint32_t>> ids(keys.size());
+  std::vector<uint32_t> row_ids(keys.size());
   std::string packed, scratch;
-  uint64_t processed = 0;
-  // Cost per row: one cursor check per key and value column, a memo lookup per key, the
-  // aggregate updates; strings are touched only for non-dictionary keys and count_uniq.
-  for (uint32_t row : rows) {
-    if ((++processed & 0xffff) == 0) TROVE_RETURN_IF_ERROR(ctx.Check());
-    for (size_t k = 0; k < keys.size(); ++k) {
-      TROVE_ASSIGN_OR_RETURN(ids[k], keys[k].Id(row));
-    }
-    uint32_t g;
-    if (keys.size() <= 1) {
-      uint32_t id = keys.empty() ? 0 : ids[0];
-      if (single.size() <= id) single.resize(id + 1, 0);
-      if (single[id] == 0) {
-        local.push_back(NewStates());
-        local_keys.push_back(ids);
-        single[id] = static_cast<uint32_t>(local.size());
-      }
-      g = single[id] - 1;
+  std::shared_ptr<const ColumnBlock> block;
+  auto next_row = rows.begin();
+  // Block by block (all columns share the row ranges of _time's blocks): gather the block's
+  // matching rows, map each key column once per block, then update the aggregates. Cost per
+  // row: a memo lookup per key and the aggregate updates; strings are touched only for
+  // non-dictionary keys and count_uniq.
+  for (size_t b = 0; b < time->blocks.size(); ++b) {
+    TROVE_RETURN_IF_ERROR(ctx.Check());
+    const uint32_t first = time->blocks[b].first_row, n = time->blocks[b].num_rows;
+    offsets.clear();
+    if (all_rows) {
+      for (uint32_t i = 0; i < n; ++i) offsets.push_back(i);
     } else {
-      packed.assign(reinterpret_cast<const char*>(ids.data()), ids.size() * sizeof(uint32_t));
-      auto [it, fresh] = multi.try_emplace(packed, static_cast<uint32_t>(local.size()));
-      if (fresh) {
-        local.push_back(NewStates());
-        local_keys.push_back(ids);
+      while (next_row != rows.end() && *next_row < first + n) {
+        offsets.push_back(*next_row - first);
+        ++next_row;
       }
-      g = it->second;
+    }
+    if (offsets.empty()) continue;
+    for (size_t k = 0; k < keys.size(); ++k) {
+      ids[k].assign(offsets.size(), 0);
+      for (size_t c = 0; c < keys[k].columns().size(); ++c) {
+        const ColumnMeta& column = *keys[k].columns()[c];
+        if (column.blocks[b].present == 0) continue;
+        TROVE_ASSIGN_OR_RETURN(block, segment.ColumnBlockAt(column, b));
+        keys[k].Map(c, *block, offsets, &ids[k]);
+      }
+    }
+    group_of.resize(offsets.size());
+    for (size_t j = 0; j < offsets.size(); ++j) {
+      uint32_t g;
+      if (keys.size() <= 1) {
+        const uint32_t id = keys.empty() ? 0 : ids[0][j];
+        if (single.size() <= id) single.resize(id + 1, 0);
+        if (single[id] == 0) {
+          local.push_back(NewStates());
+          local_keys.push_back({id});
+          single[id] = static_cast<uint32_t>(local.size());
+        }
+        g = single[id] - 1;
+      } else {
+        for (size_t k = 0; k < keys.size(); ++k) row_ids[k] = ids[k][j];
+        packed.assign(reinterpret_cast<const char*>(row_ids.data()),
+                      row_ids.size() * sizeof(uint32_t));
+        auto [it, fresh] = multi.try_emplace(packed, static_cast<uint32_t>(local.size()));
+        if (fresh) {
+          local.push_back(NewStates());
+          local_keys.push_back(row_ids);
+        }
+        g = it->second;
+      }
+      group_of[j] = g;
     }
     if (local.size() > max_groups_) {
       return Status::ResourceExhausted("stats built more than " + std::to_string(max_groups_) +
                                        " groups; use fewer or coarser `by` keys");
     }
-    std::vector<AggState>& states = local[g];
-    for (size_t j = 0; j < aggregates_.size(); ++j) {
-      const Aggregate& a = aggregates_[j];
-      AggState& s = states[j];
-      ++s.count;
-      if (a.fn == Aggregate::Fn::kCount) continue;
-      TROVE_ASSIGN_OR_RETURN(
-          bool present,
-          values[j]->Visit(row, [&](size_t, const ColumnMeta& c, const ColumnBlock& b,
-                                    uint32_t i) {
-            if (a.fn == Aggregate::Fn::kCountUniq) {
-              if (c.name == kFieldTime) return;  // _time has no text form
-              if (!s.uniq) s.uniq = std::make_unique<DistinctCounter>();
-              s.uniq->AddHash(HashBytes(FieldReader::Text(c, b, i, &scratch)));
-            } else if (auto v = FieldReader::Number(c, b, i)) {
-              AddNumber(&s, a, *v);
-            }
-          }));
-      (void)present;
+    for (size_t a = 0; a < aggregates_.size(); ++a) {
+      const Aggregate& agg = aggregates_[a];
+      for (size_t j = 0; j < offsets.size(); ++j) ++local[group_of[j]][a].count;
+      if (agg.fn == Aggregate::Fn::kCount) continue;
+      for (const ColumnMeta* column : value_columns[a]) {
+        if (column->blocks[b].present == 0) continue;
+        if (agg.fn == Aggregate::Fn::kCountUniq && column->name == kFieldTime) continue;
+        TROVE_ASSIGN_OR_RETURN(block, segment.ColumnBlockAt(*column, b));
+        for (size_t j = 0; j < offsets.size(); ++j) {
+          const uint32_t i = offsets[j];
+          if (!block->IsPresent(i)) continue;
+          AggState& s = local[group_of[j]][a];
+          if (agg.fn == Aggregate::Fn::kCountUniq) {
+            if (!s.uniq) s.uniq = std::make_unique<DistinctCounter>();
+            s.uniq->AddHash(HashBytes(TextAt(*column, *block, i, &scratch)));
+          } else if (auto v = NumberAt(*column, *block, i)) {
+            AddNumber(&s, agg, *v);
+          }
+        }
+      }
     }
   }
   for (size_t g = 0; g < local.size(); ++g) {

@@ -9,6 +9,9 @@
 //   any other name               the attribute of that key: ValueToString(value); absent if
 //                                the event has no attribute with that key
 // Predicates on an absent field are false (so NOT makes them true).
+// The parser normalises level words: `level:warning` and `level:="warn"` become the phrase /
+// exact value "WARN" (any word ParseLevel recognises, plus "unknown"), so level filters accept
+// the aliases users type.
 #pragma once
 
 #include <cstdint>

@@ -21,16 +21,15 @@ Status QueryContext::Check() const {
 }
 
 Status ColumnCursor::Seek(uint32_t row, const ColumnBlock** block) {
-  if (loaded_ == SIZE_MAX || row < block_.first_row || row >= block_.first_row + block_.num_rows) {
+  if (!block_ || row < block_->first_row || row >= block_->first_row + block_->num_rows) {
     size_t b = column_->BlockForRow(row);
     if (b >= column_->blocks.size()) {
       return Status::Corruption(segment_->path() + ": column '" + column_->name + "' has no row " +
                                 std::to_string(row));
     }
-    TROVE_RETURN_IF_ERROR(segment_->ReadColumnBlock(*column_, b, &block_));
-    loaded_ = b;
+    TROVE_ASSIGN_OR_RETURN(block_, segment_->ColumnBlockAt(*column_, b));
   }
-  *block = &block_;
+  *block = block_.get();
   return Status::OK();
 }
 

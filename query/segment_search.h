@@ -38,8 +38,7 @@ class ColumnCursor {
  private:
   const SegmentReader* segment_;
   const ColumnMeta* column_;
-  size_t loaded_ = SIZE_MAX;
-  ColumnBlock block_;
+  std::shared_ptr<const ColumnBlock> block_;
 };
 
 class SegmentSearcher {

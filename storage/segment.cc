@@ -1,5 +1,7 @@
 #include "storage/segment.h"
 
+#include <atomic>
+
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
@@ -8,6 +10,7 @@
 
 #include "index/postings.h"
 #include "index/tokenizer.h"
+#include "storage/block_cache.h"
 #include "storage/format.h"
 
 namespace trove {
@@ -361,6 +364,13 @@ Result<Roaring> SegmentReader::DecodePostingsValue(std::string_view value) const
   return rows;
 }
 
+namespace {
+std::atomic<uint64_t> next_cache_id{1};
+}  // namespace
+
+SegmentReader::SegmentReader(std::unique_ptr<RandomAccessFile> file, SegmentMeta meta)
+    : file_(std::move(file)), meta_(std::move(meta)), cache_id_(next_cache_id.fetch_add(1)) {}
+
 Result<Roaring> SegmentReader::Postings(std::string_view field, std::string_view token) const {
   TermTableReader table(file_.get(), &meta_.terms);
   TROVE_ASSIGN_OR_RETURN(auto value, table.Get(TermKey(field, token)));
@@ -498,13 +508,19 @@ void SetField(const ColumnMeta& c, const ColumnBlock& block, uint32_t i, Event* 
 
 Result<std::vector<Event>> SegmentReader::ReadEvents(
     const Roaring& rows, const std::vector<std::string>* fields) const {
+  return ReadEventsImpl(rows, fields, true);
+}
+
+Result<std::vector<Event>> SegmentReader::ReadEventsImpl(const Roaring& rows,
+                                                         const std::vector<std::string>* fields,
+                                                         bool fill_cache) const {
   std::vector<Event> events(rows.cardinality());
   if (events.empty()) return events;
   if (rows.maximum() >= meta_.rows) {
     return Status::InvalidArgument(path() + ": row " + std::to_string(rows.maximum()) +
                                    " is past the segment's " + std::to_string(meta_.rows));
   }
-  ColumnBlock block;
+  std::shared_ptr<const ColumnBlock> block;
   for (const ColumnMeta& c : meta_.columns) {
     if (fields && std::find(fields->begin(), fields->end(), c.name) == fields->end()) continue;
     if (c.present == 0) continue;
@@ -513,11 +529,11 @@ Result<std::vector<Event>> SegmentReader::ReadEvents(
     for (uint32_t row : rows) {
       size_t b = c.BlockForRow(row);
       if (b != loaded) {
-        TROVE_RETURN_IF_ERROR(ReadColumnBlock(c, b, &block));
+        TROVE_ASSIGN_OR_RETURN(block, ColumnBlockAt(c, b, fill_cache));
         loaded = b;
       }
-      uint32_t i = row - block.first_row;
-      if (block.IsPresent(i)) SetField(c, block, i, &events[out]);
+      uint32_t i = row - block->first_row;
+      if (block->IsPresent(i)) SetField(c, *block, i, &events[out]);
       ++out;
     }
   }
@@ -527,7 +543,20 @@ Result<std::vector<Event>> SegmentReader::ReadEvents(
 Result<std::vector<Event>> SegmentReader::ReadAllEvents() const {
   Roaring all;
   all.addRange(0, meta_.rows);
-  return ReadEvents(all);
+  return ReadEventsImpl(all, nullptr, false);
+}
+
+Result<std::shared_ptr<const ColumnBlock>> SegmentReader::ColumnBlockAt(const ColumnMeta& column,
+                                                                        size_t block,
+                                                                        bool fill_cache) const {
+  BlockCache* cache = BlockCache::Default();
+  const uint64_t offset = column.blocks[block].handle.offset;
+  if (auto hit = cache->Lookup(cache_id_, offset)) return hit;
+  auto decoded = std::make_shared<ColumnBlock>();
+  TROVE_RETURN_IF_ERROR(ReadColumnBlock(column, block, decoded.get()));
+  std::shared_ptr<const ColumnBlock> out = std::move(decoded);
+  if (fill_cache) cache->Insert(cache_id_, offset, out);
+  return out;
 }
 
 Status SegmentReader::Verify() const {

@@ -91,26 +91,34 @@ class SegmentReader {
   const ColumnMeta* FindColumn(std::string_view name, ValueType type) const;
   // Reads, checks and decodes one block of a column. Only that block is read from disk.
   Status ReadColumnBlock(const ColumnMeta& column, size_t block, ColumnBlock* out) const;
+  // The same block through BlockCache::Default(): decoded once, then shared. With
+  // fill_cache = false a miss is not inserted (bulk reads such as merges).
+  Result<std::shared_ptr<const ColumnBlock>> ColumnBlockAt(const ColumnMeta& column, size_t block,
+                                                           bool fill_cache = true) const;
 
   // Materialises the events at `rows` (ascending order), reading only the blocks that hold
   // them. With `fields`, only those fields are filled (names as in queries: "_msg",
-  // "service", an attribute key…); without, every field.
+  // "service", an attribute key…); without, every field. Blocks go through the block cache.
   Result<std::vector<Event>> ReadEvents(
       const Roaring& rows, const std::vector<std::string>* fields = nullptr) const;
+  // Every event, without filling the block cache (merges, maintenance).
   Result<std::vector<Event>> ReadAllEvents() const;
 
   // Reads and decodes every block and every postings list; Corruption names what failed.
   Status Verify() const;
 
  private:
-  SegmentReader(std::unique_ptr<RandomAccessFile> file, SegmentMeta meta)
-      : file_(std::move(file)), meta_(std::move(meta)) {}
+  SegmentReader(std::unique_ptr<RandomAccessFile> file, SegmentMeta meta);
+  Result<std::vector<Event>> ReadEventsImpl(const Roaring& rows,
+                                            const std::vector<std::string>* fields,
+                                            bool fill_cache) const;
   Result<std::shared_ptr<const std::vector<std::string>>> Dictionary(
       const ColumnMeta& column) const;
   Result<Roaring> DecodePostingsValue(std::string_view value) const;
 
   std::unique_ptr<RandomAccessFile> file_;
   SegmentMeta meta_;
+  const uint64_t cache_id_;  // unique per reader in this process: the block cache key
   mutable std::mutex dict_mu_;
   mutable std::vector<std::shared_ptr<const std::vector<std::string>>> dict_cache_;
 };
