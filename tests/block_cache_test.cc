@@ -1,0 +1,71 @@
+// BlockCache: LRU eviction by charge, hits and misses, capacity changes.
+#include "storage/block_cache.h"
+
+#include <gtest/gtest.h>
+
+namespace trove {
+namespace {
+
+std::shared_ptr<const ColumnBlock> Block(size_t ints) {
+  auto b = std::make_shared<ColumnBlock>();
+  b->ints.assign(ints, 7);
+  b->num_rows = static_cast<uint32_t>(ints);
+  return b;
+}
+
+TEST(BlockCacheTest, FindsWhatItHoldsAndMissesOtherReadersAndOffsets) {
+  BlockCache cache(1 << 20);
+  cache.Insert(1, 100, Block(10));
+  ASSERT_NE(cache.Lookup(1, 100), nullptr);
+  EXPECT_EQ(cache.Lookup(1, 100)->num_rows, 10u);
+  EXPECT_EQ(cache.Lookup(2, 100), nullptr);  // another reader's block at the same offset
+  EXPECT_EQ(cache.Lookup(1, 101), nullptr);
+  EXPECT_EQ(cache.hits(), 2u);
+  EXPECT_EQ(cache.misses(), 2u);
+}
+
+TEST(BlockCacheTest, EvictsLeastRecentlyUsedBeyondCapacity) {
+  const size_t each = BlockCache::Charge(*Block(1000));
+  BlockCache cache(each * 4);
+  for (uint64_t i = 1; i <= 4; ++i) cache.Insert(1, i, Block(1000));
+  ASSERT_NE(cache.Lookup(1, 1), nullptr);  // 1 is now the most recent
+  cache.Insert(1, 5, Block(1000));         // evicts 2, the least recent
+  EXPECT_NE(cache.Lookup(1, 1), nullptr);
+  EXPECT_EQ(cache.Lookup(1, 2), nullptr);
+  for (uint64_t i = 3; i <= 5; ++i) EXPECT_NE(cache.Lookup(1, i), nullptr) << i;
+  EXPECT_LE(cache.usage(), each * 4);
+}
+
+TEST(BlockCacheTest, RefusesABlockLargerThanAQuarterOfTheCache) {
+  const size_t each = BlockCache::Charge(*Block(1000));
+  BlockCache cache(each * 2);
+  cache.Insert(1, 1, Block(1000));
+  EXPECT_EQ(cache.Lookup(1, 1), nullptr);
+  EXPECT_EQ(cache.usage(), 0u);
+}
+
+TEST(BlockCacheTest, ShrinkingEvictsAndZeroDisables) {
+  const size_t each = BlockCache::Charge(*Block(1000));
+  BlockCache cache(each * 8);
+  for (uint64_t i = 0; i < 8; ++i) cache.Insert(1, i, Block(1000));
+  EXPECT_EQ(cache.usage(), each * 8);
+  cache.SetCapacity(each * 2);
+  EXPECT_LE(cache.usage(), each * 2);
+  EXPECT_NE(cache.Lookup(1, 7), nullptr);  // the newest survive
+  cache.SetCapacity(0);
+  EXPECT_EQ(cache.usage(), 0u);
+  cache.Insert(1, 9, Block(10));
+  EXPECT_EQ(cache.Lookup(1, 9), nullptr);
+}
+
+TEST(BlockCacheTest, ReinsertingAKeyReplacesItsCharge) {
+  BlockCache cache(1 << 20);
+  cache.Insert(1, 1, Block(1000));
+  const size_t big = cache.usage();
+  cache.Insert(1, 1, Block(10));
+  EXPECT_LT(cache.usage(), big);
+  EXPECT_EQ(cache.Lookup(1, 1)->num_rows, 10u);
+}
+
+}  // namespace
+}  // namespace trove
