@@ -1,6 +1,7 @@
 // trove-bench-query: the query benchmark driver (DESIGN.md §6 query rows).
 //
 //   trove-bench-query [--events N] [--data DIR] [--runs N] [--seed N] [--threads N]
+//                     [--only NAME]
 //
 // Builds a store of N generated microservice events (bench/event_gen.h; default 10M) in
 // --data (a fresh temporary directory unless given; an existing store there is reused as is,
@@ -43,6 +44,7 @@ struct Flags {
   uint64_t runs = 30;
   uint64_t seed = 1;
   unsigned threads = 0;
+  std::string only;  // run only workloads whose name contains this
 };
 
 [[noreturn]] void Die(const std::string& what, const Status& s) {
@@ -53,7 +55,7 @@ struct Flags {
 [[noreturn]] void Usage() {
   fprintf(stderr,
           "usage: trove-bench-query [--events N] [--data DIR] [--runs N] [--seed N] "
-          "[--threads N]\n");
+          "[--threads N] [--only NAME]\n");
   exit(2);
 }
 
@@ -81,6 +83,7 @@ Flags ParseFlags(int argc, char** argv) {
     else if (arg == "--runs") f.runs = std::max<uint64_t>(1, ParseCount(arg, next()));
     else if (arg == "--seed") f.seed = ParseCount(arg, next());
     else if (arg == "--threads") f.threads = static_cast<unsigned>(ParseCount(arg, next()));
+    else if (arg == "--only") f.only = next();
     else Usage();
   }
   return f;
@@ -179,6 +182,7 @@ int main(int argc, char** argv) {
   std::vector<Row> rows;
   auto measure = [&](const std::string& name, const std::string& shown,
                      const std::function<uint64_t(uint64_t run, std::string* explain)>& fn) {
+    if (!flags.only.empty() && name.find(flags.only) == std::string::npos) return;
     Row row{name, shown, {}, 0, {}};
     fn(0, &row.explain);  // warm-up
     for (uint64_t r = 0; r < flags.runs; ++r) {

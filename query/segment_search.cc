@@ -282,7 +282,7 @@ Result<Roaring> SegmentSearcher::VerifyLeaf(const CompiledLeaf& leaf, const Roar
               if (memo[id] < 0) memo[id] = leaf.MatchesText((*block->dictionary)[id]) ? 1 : 0;
               match = memo[id] == 1;
             } else {
-              match = leaf.MatchesText(block->strings[i]);
+              match = leaf.MatchesText(block->StringAt(i));
             }
             break;
           case ValueType::kInt64:

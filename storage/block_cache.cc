@@ -10,10 +10,7 @@ BlockCache* BlockCache::Default() {
 size_t BlockCache::Charge(const ColumnBlock& b) {
   size_t n = sizeof(ColumnBlock) + b.present.capacity() + b.ints.capacity() * sizeof(int64_t) +
              b.doubles.capacity() * sizeof(double) + b.dict_ids.capacity() * sizeof(uint32_t) +
-             b.strings.capacity() * sizeof(std::string);
-  for (const std::string& s : b.strings) {
-    if (s.capacity() > 15) n += s.capacity() + 1;  // beyond the small-string buffer
-  }
+             b.string_data.capacity() + b.string_ends.capacity() * sizeof(uint32_t);
   return n;  // the shared dictionary is charged to nobody: one per column, small
 }
 

@@ -72,20 +72,27 @@ std::string EncodeId(std::string_view id) {
 }
 
 bool DecodeId(std::string_view enc, std::string* id) {
+  id->clear();
+  return AppendDecodedId(enc, id);
+}
+
+bool AppendDecodedId(std::string_view enc, std::string* out) {
   if (enc.empty()) return false;
   uint8_t tag = static_cast<uint8_t>(enc[0]);
   enc.remove_prefix(1);
   if (tag == format::kIdRaw) {
-    id->assign(enc);
+    out->append(enc);
     return true;
   }
   if (tag != format::kIdLowerHex && tag != format::kIdUpperHex) return false;
   const char* digits = tag == format::kIdLowerHex ? "0123456789abcdef" : "0123456789ABCDEF";
-  id->clear();
-  id->reserve(enc.size() * 2);
+  // Sized once and written in place: trace lookups decode whole blocks of IDs.
+  const size_t start = out->size();
+  out->resize(start + enc.size() * 2);
+  char* p = out->data() + start;
   for (unsigned char c : enc) {
-    id->push_back(digits[c >> 4]);
-    id->push_back(digits[c & 15]);
+    *p++ = digits[c >> 4];
+    *p++ = digits[c & 15];
   }
   return true;
 }
@@ -326,7 +333,8 @@ Status DecodeColumnBlock(const ColumnMeta& column, const ColumnBlockMeta& block,
   out->ints.clear();
   out->doubles.clear();
   out->dict_ids.clear();
-  out->strings.clear();
+  out->string_data.clear();
+  out->string_ends.clear();
   out->dictionary.reset();
   uint8_t presence;
   if (!d.GetByte(&presence)) return bad("empty payload");
@@ -358,7 +366,10 @@ Status DecodeColumnBlock(const ColumnMeta& column, const ColumnBlockMeta& block,
       out->dict_ids.assign(n, 0);
       out->dictionary = std::move(dictionary);
       break;
-    default: out->strings.assign(n, std::string()); break;
+    default:
+      out->string_ends.assign(n, 0);
+      out->string_data.reserve(column.encoding == format::kEncodingId ? raw.size() * 2 : raw.size());
+      break;
   }
   int64_t prev = block.min_int;
   for (uint32_t i = 0; i < n; ++i) {
@@ -398,19 +409,31 @@ Status DecodeColumnBlock(const ColumnMeta& column, const ColumnBlockMeta& block,
       }
       case format::kEncodingId: {
         std::string_view s;
-        if (!d.GetLengthPrefixed(&s) || !DecodeId(s, &out->strings[i])) return bad("bad ID");
+        if (!d.GetLengthPrefixed(&s) || !AppendDecodedId(s, &out->string_data)) {
+          return bad("bad ID");
+        }
+        if (out->string_data.size() > UINT32_MAX) return bad("block strings over 4 GiB");
+        out->string_ends[i] = static_cast<uint32_t>(out->string_data.size());
         break;
       }
       case format::kEncodingStringPlain: {
         std::string_view s;
         if (!d.GetLengthPrefixed(&s)) return bad("truncated string");
-        out->strings[i].assign(s);
+        out->string_data.append(s);
+        if (out->string_data.size() > UINT32_MAX) return bad("block strings over 4 GiB");
+        out->string_ends[i] = static_cast<uint32_t>(out->string_data.size());
         break;
       }
       default: return bad("unknown encoding");
     }
   }
   if (!d.done()) return bad("trailing bytes");
+  // Absent rows are empty: they end where the previous row ended.
+  if (!out->string_ends.empty() && !out->present.empty()) {
+    for (uint32_t i = 0; i < n; ++i) {
+      if (!out->present[i]) out->string_ends[i] = i ? out->string_ends[i - 1] : 0;
+    }
+  }
   return Status::OK();
 }
 

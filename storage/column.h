@@ -56,13 +56,19 @@ struct ColumnBlock {
   std::vector<int64_t> ints;             // delta, FOR, byte encodings
   std::vector<double> doubles;           // double encoding
   std::vector<uint32_t> dict_ids;        // dictionary encoding
-  std::vector<std::string> strings;      // plain strings and IDs (original text)
+  // Plain strings and IDs (original text), back to back: row i is
+  // string_data[string_ends[i-1] .. string_ends[i]) (from 0 for row 0; empty when absent).
+  // One buffer instead of a string per row keeps decoding a block to one allocation.
+  std::string string_data;
+  std::vector<uint32_t> string_ends;
   std::shared_ptr<const std::vector<std::string>> dictionary;  // dictionary encoding
 
   bool IsPresent(uint32_t i) const { return present.empty() || present[i] != 0; }
   // For string and ID columns.
   std::string_view StringAt(uint32_t i) const {
-    return dictionary ? std::string_view((*dictionary)[dict_ids[i]]) : std::string_view(strings[i]);
+    if (dictionary) return (*dictionary)[dict_ids[i]];
+    const uint32_t begin = i ? string_ends[i - 1] : 0;
+    return std::string_view(string_data.data() + begin, string_ends[i] - begin);
   }
 };
 
@@ -101,5 +107,7 @@ Status DecodeDictionary(std::string_view raw, uint32_t expected, std::vector<std
 std::string EncodeId(std::string_view id);
 // Returns false on malformed input.
 bool DecodeId(std::string_view encoded, std::string* id);
+// Like DecodeId, appending the ID to *out.
+bool AppendDecodedId(std::string_view encoded, std::string* out);
 
 }  // namespace trove
