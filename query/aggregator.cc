@@ -63,6 +63,21 @@ class KeyInterner {
   void Map(size_t k, const ColumnBlock& block, const std::vector<uint32_t>& offsets,
            std::vector<uint32_t>* ids) {
     const ColumnMeta& c = *columns_[k];
+    if (block.dictionary && !key_.bucket_ns) {
+      // The common case, kept tight: one memo load per row.
+      auto& memo = dict_memo_[k];
+      if (memo.empty()) memo.assign(block.dictionary->size(), UINT32_MAX);
+      const uint32_t* dict_ids = block.dict_ids.data();
+      const bool all_present = block.present.empty();
+      for (size_t j = 0; j < offsets.size(); ++j) {
+        const uint32_t i = offsets[j];
+        if (!all_present && !block.present[i]) continue;
+        uint32_t& m = memo[dict_ids[i]];
+        if (m == UINT32_MAX) m = Intern(block.StringAt(i));
+        (*ids)[j] = m;
+      }
+      return;
+    }
     std::string scratch;
     for (size_t j = 0; j < offsets.size(); ++j) {
       const uint32_t i = offsets[j];
@@ -94,6 +109,8 @@ class KeyInterner {
     }
   }
   const Cell& cell(uint32_t id) const { return cells_[id]; }
+  // Ids handed out so far (all below this).
+  size_t size() const { return cells_.size(); }
 
  private:
   uint32_t Intern(std::string_view text) {
@@ -287,11 +304,11 @@ Status StatsAccumulator::AddSegmentRows(const SegmentReader& segment, const Roar
       }
     }
     group_of.resize(offsets.size());
+    if (keys.size() <= 1) single.resize(keys.empty() ? 1 : keys[0].size(), 0);
     for (size_t j = 0; j < offsets.size(); ++j) {
       uint32_t g;
       if (keys.size() <= 1) {
         const uint32_t id = keys.empty() ? 0 : ids[0][j];
-        if (single.size() <= id) single.resize(id + 1, 0);
         if (single[id] == 0) {
           local.push_back(NewStates());
           local_keys.push_back({id});
