@@ -238,8 +238,10 @@ int main(int argc, char** argv) {
   printf("| workload | query | p50 ms | p99 ms | min ms | rows | plan |\n");
   printf("|---|---|---:|---:|---:|---:|---|\n");
   for (const Row& r : rows) {
+    std::string shown;  // a '|' would end the Markdown cell
+    for (char c : r.query) shown += c == '|' ? std::string("\\|") : std::string(1, c);
     printf("| %s | `%s` | %.2f | %.2f | %.2f | %" PRIu64 " | %s |\n", r.name.c_str(),
-           r.query.c_str(), Percentile(r.ms, 0.5), Percentile(r.ms, 0.99),
+           shown.c_str(), Percentile(r.ms, 0.5), Percentile(r.ms, 0.99),
            *std::min_element(r.ms.begin(), r.ms.end()), r.rows, r.explain.c_str());
   }
   snapshot.reset();
