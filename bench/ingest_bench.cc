@@ -32,9 +32,10 @@
 #include <vector>
 
 #include "bench/event_gen.h"
-#include "bench/log_time.h"
 #include "bench/loghub_loader.h"
 #include "storage/store.h"
+#include "tools/event_json.h"
+#include "tools/log_time.h"
 
 namespace fs = std::filesystem;
 using trove::Event;
@@ -303,7 +304,7 @@ Figures RunGenerated(const Flags& flags, const std::string& dir) {
       gen.Fill(n, &batch);
       gen_s += Seconds(a, std::chrono::steady_clock::now());
       for (const Event& e : batch) {
-        const size_t bytes = trove::bench::ToJsonLine(e).size() + 1;  // + "\n"
+        const size_t bytes = trove::ingest::ToJsonLine(e).size() + 1;  // + "\n"
         f.raw_json += bytes;
         sizes.push_back(static_cast<uint32_t>(bytes));
         ++level_counts[static_cast<int>(e.level)];
@@ -414,9 +415,9 @@ std::vector<Figures> RunLoghub(const Flags& flags, const std::string& loghub_dir
     if (!st.ok()) Die("load", st);
     lf.text_bytes = fs::file_size(lf.path);
     for (const Event& e : lf.events) {
-      lf.json_bytes += trove::bench::ToJsonLine(e).size() + 1;
+      lf.json_bytes += trove::ingest::ToJsonLine(e).size() + 1;
       int64_t t;
-      lf.timed += trove::bench::ParseLogTimestamp(e.message, &t) ? 1 : 0;
+      lf.timed += trove::ingest::ParseLogTimestamp(e.message, &t) ? 1 : 0;
       lf.leveled += e.level != trove::Level::kUnknown ? 1 : 0;
     }
   }

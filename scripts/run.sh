@@ -1,46 +1,57 @@
 #!/usr/bin/env bash
 # Installs dependencies, builds Release, loads the demo data set into ./trove-data when the
-# store is empty, and shows what the store holds. DATA_DIR overrides ./trove-data.
+# store is empty, starts troved on it in the background (127.0.0.1:7070) and prints trove
+# commands to query it. DATA_DIR and TROVE_LISTEN override the directory and the address; when
+# a troved already answers on the address, it is used as is.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
 ./scripts/build.sh build
 data=${DATA_DIR:-./trove-data}
+listen=${TROVE_LISTEN:-127.0.0.1:7070}
 loghub=../shared/data/loghub
 inspect=build/tools/trove-inspect
+troved=build/server/troved
+trove="build/tools/trove --server $listen"
 
-echo "== loading the demo data set into $data (skipped when it already holds events) =="
-"$inspect" demo --events 200000 --loghub "$loghub" "$data"
-echo
-echo "== verifying every block of every segment =="
-"$inspect" verify "$data" | tail -n 3
-echo
-echo "== the store =="
-"$inspect" dump "$data" | tail -n 25
-query=build/tools/trove-query
-echo
-echo "== three example queries =="
-run_query() {
-  echo "\$ $query $*"
-  "$query" "$@"
+if $trove admin stats > /dev/null 2>&1; then
+  echo "== troved already answers on $listen; using it =="
+else
+  echo "== loading the demo data set into $data (skipped when it already holds events) =="
+  # Generated microservice logs with correlation IDs, plus every log of ../shared/data/loghub.
+  "$inspect" demo --events 200000 --loghub "$loghub" "$data"
   echo
-}
-run_query "$data" 'level:error | stats by (service) count() errors | sort by (errors desc) | limit 5'
-run_query "$data" '"payment declined" | limit 3'
-run_query "$data" 'service:checkout | stats quantile(0.99, latency_ms) p99, count_uniq(user.id) users'
-trace=$("$query" "$data" 'service:checkout trace_id:* | limit 1' | grep -o 'trace_id=[^ ]*' | head -n 1 | cut -d= -f2)
+  echo "== starting troved on $listen (data in $data, log in $data/troved.log) =="
+  nohup "$troved" --data "$data" --listen "$listen" >> "$data/troved.log" 2>&1 &
+  echo $! > "$data/troved.pid"
+  for _ in $(seq 1 100); do
+    $trove admin stats > /dev/null 2>&1 && break
+    if ! kill -0 "$(cat "$data/troved.pid")" 2>/dev/null; then
+      echo "troved did not start; its log says:" >&2
+      tail -n 20 "$data/troved.log" >&2
+      exit 1
+    fi
+    sleep 0.1
+  done
+  $trove admin stats > /dev/null || { echo "troved does not answer on $listen" >&2; exit 1; }
+fi
+echo
+$trove admin stats
+# A finished request: the oldest of the 100 newest checkout events with a trace.
+trace=$($trove search 'service:checkout trace_id:*' --limit 100 --json 2>/dev/null | tail -n 1 |
+  python3 -c 'import json, sys; print(json.loads(sys.stdin.readline())["trace_id"])' 2>/dev/null || true)
+cli=build/tools/trove
+[ "$listen" = 127.0.0.1:7070 ] || cli="$cli --server $listen"
 cat <<MSG
-Trove holds the demo data in $data. Query it (DESIGN.md §2-§3, grammar in query/README.md):
-  $query $data '"payment declined" | limit 5'
-  $query --explain $data 'level:error | stats by (service) count() errors | sort by (errors desc)'
-  $query $data '* | stats by (_time:10m) count()'
-  $query trace $data ${trace:-TRACE_ID}      # every event of one request, as a span tree
-Look at the storage with:
-  $inspect dump --terms 10 $data      # columns, encodings, sizes, most frequent terms
-  $inspect verify $data               # checksums and decoding of every block
-  $inspect load $data FILE...         # add your own plain-text log files
-Benchmarks:
-  build/bench/trove-bench-ingest --events 1000000   # ingest throughput, on-disk size / raw
-  build/bench/trove-bench-query --events 10000000   # search, trace and aggregation latencies
-(The troved server and the trove CLI over gRPC arrive with the server issue.)
+
+troved is running in the background on $listen with the demo data in $data.
+Query it with the trove CLI (DESIGN.md §5; query language in query/README.md):
+
+  $cli search '"payment declined"' --limit 5
+  $cli stats 'level:error | stats by (service) count() errors | sort by (errors desc)'
+  $cli trace ${trace:-TRACE_ID}
+
+More: build/tools/trove ingest FILE (JSON lines or plain text), trove tail 'level:error',
+trove admin segments, trove search QUERY --json | --explain. Stop the server with
+  kill \$(cat $data/troved.pid)
 MSG

@@ -27,20 +27,20 @@
 #include <thread>
 #include <vector>
 
-#include "bench/log_time.h"
 #include "bench/event_gen.h"
 #include "bench/loghub_loader.h"
 #include "index/postings.h"
 #include "storage/format.h"
 #include "storage/segment.h"
 #include "storage/store.h"
+#include "tools/log_time.h"
 
 namespace fs = std::filesystem;
 using trove::ColumnMeta;
 using trove::SegmentReader;
 using trove::Result;
 using trove::Status;
-using trove::bench::FormatRfc3339;
+using trove::ingest::FormatRfc3339;
 
 namespace {
 

@@ -1,5 +1,5 @@
 // trove-query: runs a query or a trace lookup on a store directory directly, without the
-// server (which arrives with the server issue; the `trove` CLI will talk to it over gRPC).
+// server, for maintenance and debugging (the `trove` CLI goes through troved over gRPC).
 //
 //   trove-query [--explain] [--limit N] DIR QUERY      search or stats (DESIGN.md §2–§3)
 //   trove-query trace DIR ID                          every event of a correlation ID

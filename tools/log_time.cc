@@ -1,12 +1,15 @@
-#include "bench/log_time.h"
+#include "tools/log_time.h"
 
+#include <cstdint>
 #include <cstdio>
 
-namespace trove::bench {
+namespace trove::ingest {
 
 namespace {
 
 constexpr int64_t kNanosPerSecond = 1'000'000'000;
+// The last whole second whose ns still fit an int64 (2262-04-11).
+constexpr int64_t kMaxSeconds = INT64_MAX / kNanosPerSecond - 1;
 constexpr std::string_view kMonths[] = {"jan", "feb", "mar", "apr", "may", "jun",
                                         "jul", "aug", "sep", "oct", "nov", "dec"};
 constexpr std::string_view kWeekdays[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
@@ -111,6 +114,14 @@ class Cursor {
   }
   // A timestamp must not run straight into more digits ("2015-10-18 18:01:479").
   bool AtBoundary() const { return pos_ >= s_.size() || !IsDigit(s_[pos_]); }
+  // Nor into a letter or digit (for bare numbers: "1117838570abc" is an ID, not a time).
+  bool AtWordEnd() const {
+    if (pos_ >= s_.size()) return true;
+    const char ch = s_[pos_];
+    return !IsDigit(ch) && !(ch >= 'a' && ch <= 'z') && !(ch >= 'A' && ch <= 'Z') && ch != '_';
+  }
+  char Peek() const { return s_[pos_]; }
+  size_t size() const { return s_.size(); }
   size_t pos() const { return pos_; }
   void Reset(size_t pos) { pos_ = pos; }
 
@@ -127,7 +138,8 @@ bool Combine(int64_t year, int month, int day, int64_t seconds_of_day, int64_t f
              int64_t offset_seconds, int64_t* time_ns) {
   if (!ValidDate(year, month, day)) return false;
   const int64_t seconds = DaysFromCivil(year, month, day) * 86400 + seconds_of_day - offset_seconds;
-  if (seconds < 0) return false;  // before 1970: not a log timestamp we can store
+  if (seconds < 0) return false;            // before 1970: not a log timestamp we can store
+  if (seconds > kMaxSeconds) return false;  // past 2262: int64 ns overflow
   *time_ns = seconds * kNanosPerSecond + frac_ns;
   return true;
 }
@@ -195,6 +207,42 @@ bool ParseApache(Cursor* c, int64_t* time_ns) {
   return Combine(y, mo + 1, d, tod, frac, 0, time_ns);
 }
 
+// 17/May/2015:10:05:03 +0000 (the '[' is already consumed)
+bool ParseCommonLog(Cursor* c, int64_t* time_ns) {
+  int d, mo, y;
+  int64_t tod, offset = 0;
+  if (!c->Digits(2, &d) || !c->Char('/') || !c->Name(kMonths, &mo) || !c->Char('/') ||
+      !c->Digits(4, &y) || !c->Char(':') || !c->TimeOfDay(&tod)) {
+    return false;
+  }
+  const int64_t frac = c->Fraction();
+  const size_t before_zone = c->pos();
+  if (c->Char(' ')) {
+    if (c->pos() < c->size() && (c->Peek() == '+' || c->Peek() == '-')) {
+      if (!c->Zone(&offset)) return false;
+    } else {
+      c->Reset(before_zone);
+    }
+  }
+  if (!c->AtBoundary()) return false;
+  return Combine(y, mo + 1, d, tod, frac, offset, time_ns);
+}
+
+// 1117838570 or 1117838570.123: exactly ten digits, so 2001-09-09 .. 2286-11-20. Shorter or
+// longer numbers are far more often counters, IDs or ms values than epoch seconds.
+bool ParseEpochSeconds(Cursor* c, int64_t* time_ns) {
+  int hi, lo;  // 10 digits overflow an int: 5 + 5
+  if (c->pos() < c->size() && c->Peek() == '0') return false;
+  if (!c->Digits(5, &hi) || !c->Digits(5, &lo)) return false;
+  int64_t frac = 0;
+  if (c->pos() + 1 < c->size() && c->Peek() == '.') frac = c->Fraction();
+  if (!c->AtWordEnd()) return false;
+  const int64_t seconds = int64_t{hi} * 100000 + lo;
+  if (seconds > kMaxSeconds) return false;
+  *time_ns = seconds * kNanosPerSecond + frac;
+  return true;
+}
+
 }  // namespace
 
 int64_t DaysFromCivil(int64_t y, int month, int day) {
@@ -207,18 +255,49 @@ int64_t DaysFromCivil(int64_t y, int month, int day) {
   return era * 146097 + doe - 719468;
 }
 
-bool ParseLogTimestamp(std::string_view line, int64_t* time_ns) {
-  Cursor c(line);
-  c.Char('[');
+size_t ParseTimestampPrefix(std::string_view text, int64_t* time_ns) {
+  Cursor c(text);
+  const bool bracket = c.Char('[');
   const size_t start = c.pos();
   using Parser = bool (*)(Cursor*, int64_t*);
-  for (Parser parse : {ParseIsoLike, ParseHdfs, ParseSpark, ParseSyslog, ParseApache}) {
+  for (Parser parse :
+       {ParseIsoLike, ParseHdfs, ParseSpark, ParseSyslog, ParseApache, ParseEpochSeconds}) {
     c.Reset(start);
     int64_t t;
     if (parse(&c, &t)) {
       *time_ns = t;
-      return true;
+      return c.pos();
     }
+  }
+  if (bracket) {
+    c.Reset(start);
+    int64_t t;
+    if (ParseCommonLog(&c, &t)) {
+      *time_ns = t;
+      return c.pos();
+    }
+  }
+  return 0;
+}
+
+bool ParseLogTimestamp(std::string_view line, int64_t* time_ns) {
+  return ParseTimestampPrefix(line, time_ns) != 0;
+}
+
+bool FindLogTimestamp(std::string_view line, int64_t* time_ns) {
+  auto is_space = [](char ch) { return ch == ' ' || ch == '\t'; };
+  size_t pos = 0;
+  for (int field = 0; field < kTimestampSearchFields; ++field) {
+    while (pos < line.size() && is_space(line[pos])) ++pos;
+    if (pos >= line.size() || pos >= kTimestampSearchBytes) return false;
+    size_t start = pos;
+    if (line[start] == '<') {  // syslog priority: "<34>Oct 11 22:14:15 …"
+      size_t end = start + 1;
+      while (end < line.size() && end - start <= 4 && IsDigit(line[end])) ++end;
+      if (end > start + 1 && end < line.size() && line[end] == '>') start = end + 1;
+    }
+    if (ParseTimestampPrefix(line.substr(start), time_ns) != 0) return true;
+    while (pos < line.size() && !is_space(line[pos])) ++pos;
   }
   return false;
 }
@@ -262,4 +341,4 @@ std::string FormatRfc3339(int64_t time_ns, int frac_digits) {
   return out;
 }
 
-}  // namespace trove::bench
+}  // namespace trove::ingest

@@ -1,0 +1,42 @@
+// AdminService: the trove.v1.Admin gRPC service: store statistics, the segment list, flush,
+// compact, and (with the tiering issue) archive.
+//
+// Thread-safe: the store serialises flushes and merges itself.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <chrono>
+#include <string>
+
+#include "proto/trove.grpc.pb.h"
+#include "storage/store.h"
+
+namespace trove::server {
+
+class AdminService final : public ::trove::v1::Admin::Service {
+ public:
+  // Not owned: store must outlive the service. data_dir is reported as given (Stats).
+  AdminService(Store* store, std::string data_dir);
+
+  grpc::Status Stats(grpc::ServerContext* context, const ::trove::v1::StatsRequest* request,
+                     ::trove::v1::StatsResponse* response) override;
+  // Segments ordered by (min time, id), all in the hot tier for now.
+  grpc::Status ListSegments(grpc::ServerContext* context,
+                            const ::trove::v1::ListSegmentsRequest* request,
+                            ::trove::v1::ListSegmentsResponse* response) override;
+  grpc::Status Flush(grpc::ServerContext* context, const ::trove::v1::FlushRequest* request,
+                     ::trove::v1::FlushResponse* response) override;
+  grpc::Status Compact(grpc::ServerContext* context, const ::trove::v1::CompactRequest* request,
+                       ::trove::v1::CompactResponse* response) override;
+  // UNIMPLEMENTED until the tiering issue.
+  grpc::Status Archive(grpc::ServerContext* context, const ::trove::v1::ArchiveRequest* request,
+                       ::trove::v1::ArchiveResponse* response) override;
+
+ private:
+  Store* const store_;
+  const std::string data_dir_;
+  const std::chrono::steady_clock::time_point started_;
+};
+
+}  // namespace trove::server

@@ -1,0 +1,326 @@
+#include "server/config.h"
+
+#include <cctype>
+#include <charconv>
+#include <fstream>
+#include <limits>
+#include <sstream>
+
+#include "query/parser.h"
+
+namespace trove::server {
+namespace {
+
+constexpr int64_t kSecond = 1'000'000'000;
+
+// One setting: its flag name (also the config-file key), the kind of value, and how to store
+// it. The table drives flag parsing, file parsing and --help, so they cannot disagree.
+struct Setting {
+  const char* name;
+  const char* arg;  // placeholder in --help
+  const char* help;
+  // Stores value into *c; on failure returns what a valid value looks like.
+  bool (*apply)(std::string_view value, ServerConfig* c, std::string* expected);
+};
+
+bool ParseUint(std::string_view text, uint64_t* out) {
+  if (text.empty()) return false;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
+  return ec == std::errc() && end == text.data() + text.size();
+}
+
+bool SetDuration(std::string_view v, int64_t* out, std::string* expected) {
+  int64_t ns = 0;
+  if (!query::ParseDuration(v, &ns) || ns <= 0) {
+    *expected = "a positive duration such as 30s, 5m, 1h, 1d";
+    return false;
+  }
+  *out = ns;
+  return true;
+}
+
+bool SetSize(std::string_view v, uint64_t* out, std::string* expected) {
+  if (!ParseSize(v, out) || *out == 0) {
+    *expected = "a positive size such as 1048576, 64KiB, 32MiB, 1GiB";
+    return false;
+  }
+  return true;
+}
+
+bool SetCount(std::string_view v, uint64_t* out, std::string* expected) {
+  if (!ParseUint(v, out) || *out == 0) {
+    *expected = "a positive integer";
+    return false;
+  }
+  return true;
+}
+
+const Setting kSettings[] = {
+    {"data", "DIR", "store directory (default ./trove-data)",
+     [](std::string_view v, ServerConfig* c, std::string* expected) {
+       if (v.empty()) {
+         *expected = "a directory";
+         return false;
+       }
+       c->data_dir = std::string(v);
+       return true;
+     }},
+    {"listen", "ADDR",
+     "listen address HOST:PORT or unix:PATH; port 0 picks one (default "
+     "127.0.0.1:7070)",
+     [](std::string_view v, ServerConfig* c, std::string* expected) {
+       if (v.empty() || (v.substr(0, 5) != "unix:" && v.rfind(':') == std::string_view::npos)) {
+         *expected = "HOST:PORT or unix:PATH";
+         return false;
+       }
+       c->listen = std::string(v);
+       return true;
+     }},
+    {"partition", "DUR", "time partition width (default 1h)",
+     [](std::string_view v, ServerConfig* c, std::string* e) {
+       return SetDuration(v, &c->partition_ns, e);
+     }},
+    {"flush-bytes", "SIZE", "buffered bytes that trigger a flush into segments (default 32MiB)",
+     [](std::string_view v, ServerConfig* c, std::string* e) {
+       return SetSize(v, &c->flush_bytes, e);
+     }},
+    {"flush-age", "DUR", "flush buffered events older than this (default 10s)",
+     [](std::string_view v, ServerConfig* c, std::string* e) {
+       return SetDuration(v, &c->flush_age_ns, e);
+     }},
+    {"max-event-bytes", "SIZE", "larger events are rejected one by one (default 1MiB)",
+     [](std::string_view v, ServerConfig* c, std::string* e) {
+       return SetSize(v, &c->max_event_bytes, e);
+     }},
+    {"max-message-bytes", "SIZE", "largest gRPC request message (default 64MiB)",
+     [](std::string_view v, ServerConfig* c, std::string* e) {
+       return SetSize(v, &c->max_message_bytes, e);
+     }},
+    {"max-batch", "N", "most events in one ingest request (default 100000)",
+     [](std::string_view v, ServerConfig* c, std::string* e) {
+       return SetCount(v, &c->max_batch_events, e);
+     }},
+    {"max-query-time", "DUR", "longest a query may run (default 30s)",
+     [](std::string_view v, ServerConfig* c, std::string* e) {
+       return SetDuration(v, &c->max_query_ns, e);
+     }},
+    {"max-result-rows", "N",
+     "most events a search returns / rows an aggregation makes "
+     "(default 10000)",
+     [](std::string_view v, ServerConfig* c, std::string* e) {
+       return SetCount(v, &c->max_result_rows, e);
+     }},
+    {"default-limit", "N",
+     "events a search returns when the request sets no limit "
+     "(default 100)",
+     [](std::string_view v, ServerConfig* c, std::string* e) {
+       return SetCount(v, &c->default_search_limit, e);
+     }},
+    {"tail-queue", "N", "events queued per live-tail client before dropping (default 10000)",
+     [](std::string_view v, ServerConfig* c, std::string* e) {
+       return SetCount(v, &c->tail_queue_events, e);
+     }},
+    {"query-threads", "N", "query worker threads; 0 = one per core (default 0)",
+     [](std::string_view v, ServerConfig* c, std::string* expected) {
+       uint64_t n = 0;
+       if (!ParseUint(v, &n) || n > 1024) {
+         *expected = "an integer from 0 to 1024";
+         return false;
+       }
+       c->query_threads = static_cast<unsigned>(n);
+       return true;
+     }},
+    {"shutdown-grace", "DUR", "how long shutdown waits for in-flight calls (default 5s)",
+     [](std::string_view v, ServerConfig* c, std::string* e) {
+       return SetDuration(v, &c->shutdown_grace_ns, e);
+     }},
+};
+
+// Flag and key names compare with '-' and '_' interchangeable.
+bool SameName(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    char x = a[i] == '_' ? '-' : a[i];
+    char y = b[i] == '_' ? '-' : b[i];
+    if (x != y) return false;
+  }
+  return true;
+}
+
+const Setting* FindSetting(std::string_view name) {
+  for (const Setting& s : kSettings) {
+    if (SameName(s.name, name)) return &s;
+  }
+  return nullptr;
+}
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace
+
+bool ParseSize(std::string_view text, uint64_t* bytes) {
+  size_t digits = 0;
+  while (digits < text.size() && isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
+  uint64_t n = 0;
+  if (!ParseUint(text.substr(0, digits), &n)) return false;
+  std::string unit;
+  for (char c : text.substr(digits))
+    unit += static_cast<char>(tolower(static_cast<unsigned char>(c)));
+  int shift = 0;
+  if (unit.empty() || unit == "b") {
+    shift = 0;
+  } else if (unit == "k" || unit == "kib") {
+    shift = 10;
+  } else if (unit == "m" || unit == "mib") {
+    shift = 20;
+  } else if (unit == "g" || unit == "gib") {
+    shift = 30;
+  } else {
+    return false;
+  }
+  if (n > (std::numeric_limits<uint64_t>::max() >> shift)) return false;
+  *bytes = n << shift;
+  return true;
+}
+
+Status ApplyConfigText(std::string_view text, std::string_view source, ServerConfig* config) {
+  size_t line_no = 0;
+  while (!text.empty()) {
+    ++line_no;
+    size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+    // '#' starts a comment at the start of a line or after a space, so values such as paths
+    // may still contain '#'.
+    for (size_t i = 0; i < line.size(); ++i) {
+      if (line[i] == '#' && (i == 0 || isspace(static_cast<unsigned char>(line[i - 1])))) {
+        line = line.substr(0, i);
+        break;
+      }
+    }
+    line = Trim(line);
+    if (line.empty()) continue;
+    const std::string where = std::string(source) + ":" + std::to_string(line_no);
+    size_t eq = line.find('=');
+    if (eq == std::string_view::npos) {
+      return Status::InvalidArgument(where + ": expected 'key = value', found '" +
+                                     std::string(line) + "'");
+    }
+    std::string_view key = Trim(line.substr(0, eq));
+    std::string_view value = Trim(line.substr(eq + 1));
+    if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
+      value = value.substr(1, value.size() - 2);
+    }
+    const Setting* s = FindSetting(key);
+    if (s == nullptr || SameName(key, "config")) {
+      return Status::InvalidArgument(where + ": unknown key '" + std::string(key) + "'");
+    }
+    std::string expected;
+    if (!s->apply(value, config, &expected)) {
+      return Status::InvalidArgument(where + ": " + std::string(key) + " = '" + std::string(value) +
+                                     "': expected " + expected);
+    }
+  }
+  return Status::OK();
+}
+
+Status ApplyConfigFile(const std::string& path, ServerConfig* config) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::IOError("cannot read config file " + path);
+  std::stringstream text;
+  text << in.rdbuf();
+  if (in.bad()) return Status::IOError("cannot read config file " + path);
+  return ApplyConfigText(text.str(), path, config);
+}
+
+Status ParseServerArgs(const std::vector<std::string>& args, ServerConfig* config, bool* help) {
+  *help = false;
+  // Split "--name=value" / "--name value" first, so --config can be applied before the flags
+  // that override it.
+  struct Flag {
+    std::string name, value;
+  };
+  std::vector<Flag> flags;
+  std::string config_file;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg == "--help" || arg == "-h") {
+      *help = true;
+      return Status::OK();
+    }
+    if (arg.size() < 3 || arg.compare(0, 2, "--") != 0) {
+      return Status::InvalidArgument("unexpected argument '" + arg + "' (see --help)");
+    }
+    Flag f;
+    size_t eq = arg.find('=');
+    f.name = arg.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
+    if (f.name != "config" && FindSetting(f.name) == nullptr) {
+      return Status::InvalidArgument("unknown flag --" + f.name + " (see --help)");
+    }
+    if (eq != std::string::npos) {
+      f.value = arg.substr(eq + 1);
+    } else if (i + 1 < args.size()) {
+      f.value = args[++i];
+    } else {
+      return Status::InvalidArgument("--" + f.name + " needs a value");
+    }
+    if (f.name == "config") {
+      config_file = f.value;
+    } else {
+      flags.push_back(std::move(f));
+    }
+  }
+  if (!config_file.empty()) {
+    Status s = ApplyConfigFile(config_file, config);
+    if (!s.ok()) return Status::InvalidArgument(s.message());
+  }
+  for (const Flag& f : flags) {
+    std::string expected;
+    if (!FindSetting(f.name)->apply(f.value, config, &expected)) {
+      return Status::InvalidArgument("--" + f.name + " '" + f.value + "': expected " + expected);
+    }
+  }
+  return ValidateServerConfig(*config);
+}
+
+Status ValidateServerConfig(const ServerConfig& c) {
+  if (c.partition_ns < kSecond) {
+    return Status::InvalidArgument("partition must be at least 1s");
+  }
+  if (c.max_message_bytes > std::numeric_limits<int>::max()) {
+    return Status::InvalidArgument("max-message-bytes must be below 2GiB (a gRPC limit)");
+  }
+  if (c.max_event_bytes > c.max_message_bytes) {
+    return Status::InvalidArgument("max-event-bytes (" + std::to_string(c.max_event_bytes) +
+                                   ") must not exceed max-message-bytes (" +
+                                   std::to_string(c.max_message_bytes) + ")");
+  }
+  return Status::OK();
+}
+
+std::string ServerUsage() {
+  std::string out =
+      "usage: troved [--config FILE] [--data DIR] [--listen ADDR] [flags]\n"
+      "\n"
+      "Trove's gRPC server. Flags override the config file; the file holds `key = value`\n"
+      "lines with the flag names as keys ('#' starts a comment).\n"
+      "\n"
+      "  --config FILE              read settings from FILE first\n";
+  for (const Setting& s : kSettings) {
+    std::string left = std::string("  --") + s.name + " " + s.arg;
+    left.resize(std::max<size_t>(left.size() + 1, 29), ' ');
+    out += left + s.help + "\n";
+  }
+  out += "  --help                     this text\n";
+  out +=
+      "\nDurations: 500ms, 30s, 5m, 1h, 1d. Sizes: 1048576, 64KiB, 32MiB, 1GiB.\n"
+      "Exit status: 0 after a clean shutdown (SIGTERM/SIGINT), 2 for configuration errors,\n"
+      "1 when the server cannot start (data directory, address in use).\n";
+  return out;
+}
+
+}  // namespace trove::server

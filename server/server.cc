@@ -1,0 +1,110 @@
+#include "server/server.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+
+#include <chrono>
+
+#include "query/engine.h"
+#include "server/admin_service.h"
+#include "server/cancel_watcher.h"
+#include "server/tail_hub.h"
+#include "server/trove_service.h"
+#include "storage/store.h"
+
+namespace trove::server {
+
+TroveServer::TroveServer(const ServerConfig& config) : config_(config) {}
+
+TroveServer::~TroveServer() { Shutdown(); }
+
+Result<std::unique_ptr<TroveServer>> TroveServer::Start(const ServerConfig& config) {
+  TROVE_RETURN_IF_ERROR(ValidateServerConfig(config));
+  std::unique_ptr<TroveServer> server(new TroveServer(config));
+
+  StoreOptions store_options;
+  store_options.partition_ns = config.partition_ns;
+  store_options.flush_bytes = config.flush_bytes;
+  store_options.flush_age_ns = config.flush_age_ns;
+  store_options.limits.max_event_bytes = config.max_event_bytes;
+  auto store = Store::Open(store_options, config.data_dir);
+  if (!store.ok()) {
+    std::string hint;
+    if (store.status().message().find("LOCK") != std::string::npos) {
+      hint = " (is another troved using this directory?)";
+    }
+    return Status::IOError("cannot open the store in " + config.data_dir + ": " +
+                           store.status().ToString() + hint);
+  }
+  server->store_ = std::move(store).value();
+  query::QueryEngineOptions engine_options;
+  engine_options.threads = config.query_threads;
+  server->engine_ = std::make_unique<query::QueryEngine>(engine_options);
+  server->watcher_ = std::make_unique<CancelWatcher>();
+  TailHub::Options tail_options;
+  tail_options.queue_events = config.tail_queue_events;
+  server->tail_ = std::make_unique<TailHub>(tail_options);
+  server->trove_service_ =
+      std::make_unique<TroveService>(config, server->store_.get(), server->engine_.get(),
+                                     server->tail_.get(), server->watcher_.get());
+  server->admin_service_ = std::make_unique<AdminService>(server->store_.get(), config.data_dir);
+
+  // Both are process-wide switches read when a ServerBuilder is made: stock tools (grpcurl,
+  // grpc_health_probe) then work against troved.
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(config.listen, grpc::InsecureServerCredentials(), &port);
+  builder.SetMaxReceiveMessageSize(static_cast<int>(config.max_message_bytes));
+  // gRPC sets SO_REUSEPORT by default, which would let a second troved bind the same port and
+  // steal half the connections; a taken port must be an error instead.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.RegisterService(server->trove_service_.get());
+  builder.RegisterService(server->admin_service_.get());
+  server->grpc_server_ = builder.BuildAndStart();
+  const bool unix_socket = config.listen.compare(0, 5, "unix:") == 0;
+  if (server->grpc_server_ == nullptr || (!unix_socket && port == 0)) {
+    return Status::IOError("cannot listen on " + config.listen +
+                           ": the address is in use or not available on this host");
+  }
+  if (unix_socket) {
+    server->address_ = config.listen;
+  } else {
+    server->address_ =
+        config.listen.substr(0, config.listen.rfind(':')) + ":" + std::to_string(port);
+  }
+  if (auto* health = server->grpc_server_->GetHealthCheckService()) {
+    health->SetServingStatus("trove.v1.Trove", true);
+    health->SetServingStatus("trove.v1.Admin", true);
+  }
+  return server;
+}
+
+Status TroveServer::Shutdown() {
+  if (shut_down_) return Status::OK();
+  shut_down_ = true;
+  if (grpc_server_ != nullptr) {
+    // Tails never finish on their own: end them first so the grace period is for real work.
+    tail_->Close();
+    // Stops accepting calls, turns health NOT_SERVING, waits for in-flight handlers until the
+    // deadline and cancels the rest (their queries see the cancel flag via CancelWatcher).
+    grpc_server_->Shutdown(std::chrono::system_clock::now() +
+                           std::chrono::nanoseconds(config_.shutdown_grace_ns));
+    grpc_server_->Wait();
+  }
+  Status flushed;
+  if (store_ != nullptr) {
+    // Not needed for durability (the write-ahead buffer has every acknowledged event), but a
+    // restart then has nothing to replay.
+    flushed = store_->Flush();
+  }
+  grpc_server_.reset();
+  admin_service_.reset();
+  trove_service_.reset();
+  store_.reset();
+  return flushed;
+}
+
+}  // namespace trove::server
