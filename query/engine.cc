@@ -37,6 +37,17 @@ struct ExplainCollector {
     terms.insert(s.terms().begin(), s.terms().end());
     columns.insert(s.columns_read().begin(), s.columns_read().end());
   }
+  void AddPrunedByIndex(const SegmentSearcher& s) {
+    Add(s);
+    std::lock_guard<std::mutex> lock(mu);
+    ++stats.segments_pruned_index;
+  }
+  void AddSearched(const SegmentSearcher& s, uint64_t matched) {
+    Add(s);
+    std::lock_guard<std::mutex> lock(mu);
+    ++stats.segments_searched;
+    stats.matched_rows += matched;
+  }
   ExplainStats Finish() {
     stats.terms.assign(terms.begin(), terms.end());
     stats.columns_read.assign(columns.begin(), columns.end());
@@ -142,22 +153,12 @@ static Result<std::vector<Event>> CollectNewest(ThreadPool* pool, const Snapshot
     SegmentSearcher searcher(&segment, &filter, &ctx);
     s = searcher.Plan();
     if (!s.ok()) return error.Set(s);
-    if (searcher.candidates() == 0) {
-      explain->Add(searcher);
-      std::lock_guard<std::mutex> l(explain->mu);
-      ++explain->stats.segments_pruned_index;
-      return;
-    }
+    if (searcher.candidates() == 0) return explain->AddPrunedByIndex(searcher);
     auto rows = searcher.MatchingRows(limit);
     if (!rows.ok()) return error.Set(rows.status());
     auto events = segment.ReadEvents(*rows);
     if (!events.ok()) return error.Set(events.status());
-    explain->Add(searcher);
-    {
-      std::lock_guard<std::mutex> l(explain->mu);
-      ++explain->stats.segments_searched;
-      explain->stats.matched_rows += rows->cardinality();
-    }
+    explain->AddSearched(searcher, rows->cardinality());
     add(std::move(*events));
   });
   if (error.failed) return error.status;
@@ -192,23 +193,13 @@ static Status AggregateColumnar(ThreadPool* pool, const Snapshot& snapshot,
     SegmentSearcher searcher(&segment, &filter, &ctx);
     s = searcher.Plan();
     if (!s.ok()) return error.Set(s);
-    if (searcher.candidates() == 0) {
-      explain->Add(searcher);
-      std::lock_guard<std::mutex> l(explain->mu);
-      ++explain->stats.segments_pruned_index;
-      return;
-    }
+    if (searcher.candidates() == 0) return explain->AddPrunedByIndex(searcher);
     auto rows = searcher.MatchingRows();
     if (!rows.ok()) return error.Set(rows.status());
     auto local = acc->CloneEmpty();
     s = local.AddSegmentRows(segment, *rows, ctx);
     if (!s.ok()) return error.Set(s);
-    explain->Add(searcher);
-    {
-      std::lock_guard<std::mutex> l(explain->mu);
-      ++explain->stats.segments_searched;
-      explain->stats.matched_rows += rows->cardinality();
-    }
+    explain->AddSearched(searcher, rows->cardinality());
     std::lock_guard<std::mutex> lock(acc_mu);
     s = acc->Merge(std::move(local));
     if (!s.ok()) error.Set(s);
