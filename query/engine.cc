@@ -126,7 +126,7 @@ static Result<std::vector<Event>> CollectNewest(ThreadPool* pool, const Snapshot
     if (!BatchMayMatch(*batch, filter)) continue;
     std::vector<Event> matched;
     for (const Event& e : batch->events) {
-      ++recent;
+      if ((++recent & 0xfff) == 0) TROVE_RETURN_IF_ERROR(ctx.Check());
       if (filter.Matches(e)) matched.push_back(e);
     }
     recent_matched += matched.size();
@@ -175,7 +175,7 @@ static Status AggregateColumnar(ThreadPool* pool, const Snapshot& snapshot,
   for (const auto& batch : snapshot.recent()) {
     if (!BatchMayMatch(*batch, filter)) continue;
     for (const Event& e : batch->events) {
-      ++recent;
+      if ((++recent & 0xfff) == 0) TROVE_RETURN_IF_ERROR(ctx.Check());
       if (!filter.Matches(e)) continue;
       ++explain->stats.matched_rows;
       TROVE_RETURN_IF_ERROR(acc->AddEvent(e));
@@ -221,6 +221,7 @@ QueryEngine::~QueryEngine() = default;
 Result<QueryResult> QueryEngine::Run(const Snapshot& snapshot, const Query& query,
                                      const QueryOptions& options) const {
   QueryContext ctx{&options};
+  TROVE_RETURN_IF_ERROR(ctx.Check());
   QueryResult result;
   size_t stats_at = query.pipes.size();
   for (size_t i = 0; i < query.pipes.size(); ++i) {
@@ -330,6 +331,7 @@ Result<QueryResult> QueryEngine::Run(const Snapshot& snapshot, const Query& quer
 Result<Trace> QueryEngine::GetTrace(const Snapshot& snapshot, std::string_view id,
                                     const QueryOptions& options) const {
   QueryContext ctx{&options};
+  TROVE_RETURN_IF_ERROR(ctx.Check());
   Trace trace;
   trace.trace_id = std::string(id);
   if (id.empty()) return Status::InvalidArgument("empty trace ID");

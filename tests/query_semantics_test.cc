@@ -6,6 +6,9 @@
 // stats over nothing.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
+
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -630,6 +633,40 @@ TEST_F(QueryEngineErrorsTest, UnknownTraceIdGivesAnEmptyTrace) {
     auto req = engine_.GetTrace(snap, "req-1");
     ASSERT_TRUE(req.ok()) << req.status().ToString();
     ASSERT_EQ(req->events.size(), 1u);
+  });
+}
+
+TEST_F(QueryEngineErrorsTest, CancelAndDeadlineStopQueriesWithAborted) {
+  InBothStates([&](const Snapshot& snap, const char* state) {
+    SCOPED_TRACE(state);
+    auto query = ParseQuery("* | stats by (service) count()", kNow);
+    ASSERT_TRUE(query.ok());
+    auto search = ParseQuery("first OR third", kNow);
+    ASSERT_TRUE(search.ok());
+    std::atomic<bool> cancel{true};
+    QueryOptions cancelled;
+    cancelled.cancel = &cancel;
+    QueryOptions late;
+    late.deadline = std::chrono::steady_clock::now() - std::chrono::milliseconds(1);
+    for (const QueryOptions* o : {&cancelled, &late}) {
+      const char* want = o == &cancelled ? "cancelled" : "deadline";
+      auto r = engine_.Run(snap, *query, *o);
+      ASSERT_FALSE(r.ok());
+      EXPECT_EQ(r.status().code(), Status::Code::kAborted) << r.status().ToString();
+      EXPECT_NE(r.status().message().find(want), std::string::npos) << r.status().ToString();
+      auto s = engine_.Run(snap, *search, *o);
+      EXPECT_FALSE(s.ok());
+      auto t = engine_.GetTrace(snap, "req-1", *o);
+      EXPECT_FALSE(t.ok());
+    }
+    // The same queries with the flag down and a deadline ahead answer.
+    cancel = false;
+    QueryOptions fine;
+    fine.cancel = &cancel;
+    fine.deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    auto r = engine_.Run(snap, *search, fine);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->events.size(), 2u);
   });
 }
 
