@@ -308,7 +308,7 @@ grpc::Status TroveService::Aggregate(grpc::ServerContext* context,
   if (!HasStatsPipe(*query)) {
     return InvalidArgument(
         "Aggregate needs a query with a stats or top pipe, e.g. "
-        "'level:error | stats by (service) count()'; use Search for events");
+        "'level:error | stats by (service) count()'; for events use Search (trove search)");
   }
   QueryScope scope;
   grpc::Status s = StartQuery(context, &request->range(), request->timeout_ms(), &scope);
