@@ -12,6 +12,7 @@
 #include "query/matcher.h"
 #include "query/pipes.h"
 #include "query/segment_search.h"
+#include "query/sorted_rows.h"
 #include "query/thread_pool.h"
 #include "query/trace.h"
 #include "storage/store.h"
@@ -100,17 +101,23 @@ uint64_t SaturatingAdd(uint64_t a, uint64_t b) { return a > UINT64_MAX - b ? UIN
 
 }  // namespace
 
-// The newest `limit` events matching filter, newest first.
+// The newest `limit` events matching filter, newest first; with `order`, the first `limit` in
+// the order of `sort by (order)` instead (every match is visited, a bounded top-k kept).
 static Result<std::vector<Event>> CollectNewest(ThreadPool* pool, const Snapshot& snapshot,
                                                 const CompiledFilter& filter, uint64_t limit,
-                                                const QueryContext& ctx,
-                                                ExplainCollector* explain) {
+                                                const QueryContext& ctx, ExplainCollector* explain,
+                                                const std::vector<SortKey>* order = nullptr) {
   std::mutex mu;
   std::vector<Event> found;
   int64_t kth_time = std::numeric_limits<int64_t>::min();  // valid once found.size() >= limit
   auto add = [&](std::vector<Event>&& events) {
     std::lock_guard<std::mutex> lock(mu);
     for (Event& e : events) found.push_back(std::move(e));
+    if (order) {
+      // Trim at twice the limit so trimming costs O(1) amortised per event.
+      if (found.size() > 2 * limit) KeepFirstSorted(*order, limit, &found);
+      return;
+    }
     if (found.size() >= limit && limit > 0) {
       auto newer = [](const Event& a, const Event& b) { return a.time_ns > b.time_ns; };
       std::nth_element(found.begin(), found.begin() + (limit - 1), found.end(), newer);
@@ -142,7 +149,7 @@ static Result<std::vector<Event>> CollectNewest(ThreadPool* pool, const Snapshot
     const SegmentReader& segment = *segments[i];
     Status s = ctx.Check();
     if (!s.ok()) return error.Set(s);
-    {
+    if (!order) {
       std::lock_guard<std::mutex> lock(mu);
       if (found.size() >= limit && segment.meta().max_time < kth_time) {
         std::lock_guard<std::mutex> l(explain->mu);
@@ -154,14 +161,25 @@ static Result<std::vector<Event>> CollectNewest(ThreadPool* pool, const Snapshot
     s = searcher.Plan();
     if (!s.ok()) return error.Set(s);
     if (searcher.candidates() == 0) return explain->AddPrunedByIndex(searcher);
-    auto rows = searcher.MatchingRows(limit);
+    auto rows = searcher.MatchingRows(order ? UINT64_MAX : limit);
     if (!rows.ok()) return error.Set(rows.status());
-    auto events = segment.ReadEvents(*rows);
-    if (!events.ok()) return error.Set(events.status());
     explain->AddSearched(searcher, rows->cardinality());
+    Roaring chosen = *rows;
+    if (order) {
+      // Only the segment's first `limit` in sort order, chosen from the key columns alone.
+      auto first = FirstSortedRows(segment, *rows, *order, limit, ctx);
+      if (!first.ok()) return error.Set(first.status());
+      chosen = std::move(*first);
+    }
+    auto events = segment.ReadEvents(chosen);
+    if (!events.ok()) return error.Set(events.status());
     add(std::move(*events));
   });
   if (error.failed) return error.status;
+  if (order) {
+    KeepFirstSorted(*order, limit, &found);
+    return found;
+  }
   std::stable_sort(found.begin(), found.end(),
                    [](const Event& a, const Event& b) { return a.time_ns > b.time_ns; });
   if (found.size() > limit) found.resize(limit);
@@ -286,10 +304,34 @@ Result<QueryResult> QueryEngine::Run(const Snapshot& snapshot, const Query& quer
     TROVE_RETURN_IF_ERROR(AggregateColumnar(pool_.get(), snapshot, compiled, ctx, &acc, &explain));
     result.table = acc.Finish();
   } else {
-    const uint64_t limit = sorted && fetch == UINT64_MAX ? kMaxSortedEvents + 1 : fetch;
-    TROVE_ASSIGN_OR_RETURN(std::vector<Event> events,
-                           CollectNewest(pool_.get(), snapshot, compiled, limit, ctx, &explain));
-    if (sorted && fetch == UINT64_MAX && events.size() > kMaxSortedEvents) {
+    // A sort that reaches the answer only through a limit (or the result cap) needs just the
+    // first `top` events in sort order: limits after the first sort, before any other sort.
+    // The result cap counts too when no other sort follows.
+    const std::vector<SortKey>* order = nullptr;
+    uint64_t top = UINT64_MAX;
+    if (sorted && fetch == UINT64_MAX) {
+      bool resorted = false;
+      for (const Pipe& p : before) {
+        if (p.kind == Pipe::Kind::kSortBy) {
+          if (order) {
+            resorted = true;
+            break;
+          }
+          order = &p.sort;
+        } else if (p.kind == Pipe::Kind::kLimit && order) {
+          top = std::min(top, p.limit);
+        }
+      }
+      if (search && !resorted) top = std::min(top, options.max_result_rows);
+      if (top == UINT64_MAX) order = nullptr;
+    }
+    const uint64_t limit = order                            ? SaturatingAdd(top, 1)
+                           : sorted && fetch == UINT64_MAX ? kMaxSortedEvents + 1
+                                                           : fetch;
+    TROVE_ASSIGN_OR_RETURN(
+        std::vector<Event> events,
+        CollectNewest(pool_.get(), snapshot, compiled, limit, ctx, &explain, order));
+    if (!order && sorted && fetch == UINT64_MAX && events.size() > kMaxSortedEvents) {
       return Status::ResourceExhausted("sort by over more than " +
                                        std::to_string(kMaxSortedEvents) +
                                        " events; narrow the query or the time range");

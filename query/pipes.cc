@@ -11,13 +11,6 @@ namespace trove::query {
 
 namespace {
 
-// A sort key value: absent < numbers < strings (query/engine.h).
-struct SortValue {
-  int kind = 0;  // 0 absent, 1 number, 2 string
-  long double number = 0;
-  std::string text;
-};
-
 SortValue EventSortValue(const Event& e, const std::string& field) {
   SortValue v;
   FieldKind kind = KindOfField(field);
@@ -71,6 +64,8 @@ SortValue CellSortValue(const Cell& c) {
   return v;
 }
 
+}  // namespace
+
 int Compare(const SortValue& a, const SortValue& b) {
   if (a.kind != b.kind) return a.kind < b.kind ? -1 : 1;
   if (a.kind == 1) return a.number < b.number ? -1 : (a.number > b.number ? 1 : 0);
@@ -78,7 +73,28 @@ int Compare(const SortValue& a, const SortValue& b) {
   return 0;
 }
 
-}  // namespace
+void KeepFirstSorted(const std::vector<SortKey>& keys, uint64_t k, std::vector<Event>* events) {
+  std::vector<std::pair<std::vector<SortValue>, size_t>> keyed(events->size());
+  for (size_t i = 0; i < events->size(); ++i) {
+    keyed[i].second = i;
+    for (const SortKey& key : keys) {
+      keyed[i].first.push_back(EventSortValue((*events)[i], key.field));
+    }
+  }
+  auto less = [&](const auto& a, const auto& b) {
+    for (size_t j = 0; j < keys.size(); ++j) {
+      int c = Compare(a.first[j], b.first[j]);
+      if (c != 0) return keys[j].desc ? c > 0 : c < 0;
+    }
+    return (*events)[a.second].time_ns > (*events)[b.second].time_ns;
+  };
+  const size_t keep = static_cast<size_t>(std::min<uint64_t>(k, keyed.size()));
+  std::partial_sort(keyed.begin(), keyed.begin() + keep, keyed.end(), less);
+  std::vector<Event> out;
+  out.reserve(keep);
+  for (size_t i = 0; i < keep; ++i) out.push_back(std::move((*events)[keyed[i].second]));
+  *events = std::move(out);
+}
 
 Status ApplyEventPipes(const std::vector<Pipe>& pipes, std::vector<Event>* events,
                        std::vector<std::string>* fields, bool* cut) {
