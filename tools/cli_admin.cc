@@ -11,24 +11,14 @@
 #include "tools/cli_flags.h"
 #include "tools/cli_output.h"
 #include "tools/event_json.h"
+#include "tools/human_bytes.h"
 #include "tools/log_time.h"
 
 namespace trove::cli {
 
 namespace {
 
-std::string HumanBytes(uint64_t bytes) {
-  static constexpr const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double v = static_cast<double>(bytes);
-  size_t unit = 0;
-  while (v >= 1024 && unit + 1 < std::size(kUnits)) {
-    v /= 1024;
-    ++unit;
-  }
-  char buf[32];
-  snprintf(buf, sizeof buf, unit == 0 ? "%.0f %s" : "%.1f %s", v, kUnits[unit]);
-  return buf;
-}
+using trove::tools::HumanBytes;
 
 // A flat JSON object built key by key.
 class JsonObject {

@@ -33,6 +33,7 @@
 #include "storage/format.h"
 #include "storage/segment.h"
 #include "storage/store.h"
+#include "tools/human_bytes.h"
 #include "tools/log_time.h"
 
 namespace fs = std::filesystem;
@@ -59,22 +60,7 @@ int Usage(const char* problem = nullptr) {
   return kExitUsage;
 }
 
-std::string HumanBytes(uint64_t bytes) {
-  static constexpr const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double v = static_cast<double>(bytes);
-  size_t unit = 0;
-  while (v >= 1024 && unit + 1 < std::size(kUnits)) {
-    v /= 1024;
-    ++unit;
-  }
-  char buf[64];
-  if (unit == 0) {
-    snprintf(buf, sizeof buf, "%" PRIu64 " B", bytes);
-  } else {
-    snprintf(buf, sizeof buf, "%.1f %s", v, kUnits[unit]);
-  }
-  return buf;
-}
+using trove::tools::HumanBytes;
 
 // "0.154 (1/6.5)": stored bytes per raw byte.
 std::string Ratio(uint64_t stored, uint64_t raw) {
