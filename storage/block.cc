@@ -2,6 +2,8 @@
 
 #include <zstd.h>
 
+#include <memory>
+
 #include "storage/format.h"
 
 namespace trove {
@@ -19,9 +21,20 @@ bool BlockHandle::DecodeFrom(Decoder* d) {
          d->GetFixed32(&crc) && d->GetByte(&codec);
 }
 
-void CompressBlock(std::string_view raw, int level, std::string* stored, uint8_t* codec) {
+void CompressBlock(std::string_view raw, const CompressionOptions& options, std::string* stored,
+                   uint8_t* codec) {
   stored->resize(ZSTD_compressBound(raw.size()));
-  size_t n = ZSTD_compress(stored->data(), stored->size(), raw.data(), raw.size(), level);
+  size_t n;
+  if (options.long_distance_matching) {
+    std::unique_ptr<ZSTD_CCtx, decltype(&ZSTD_freeCCtx)> cctx(ZSTD_createCCtx(), ZSTD_freeCCtx);
+    ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_compressionLevel, options.zstd_level);
+    ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_enableLongDistanceMatching, 1);
+    // Readers decode with ZSTD_decompress, whose default window limit is 2^27 bytes.
+    ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_windowLog, 27);
+    n = ZSTD_compress2(cctx.get(), stored->data(), stored->size(), raw.data(), raw.size());
+  } else {
+    n = ZSTD_compress(stored->data(), stored->size(), raw.data(), raw.size(), options.zstd_level);
+  }
   if (!ZSTD_isError(n) && n < raw.size()) {
     stored->resize(n);
     *codec = format::kCodecZstd;
@@ -39,7 +52,7 @@ Status BlockWriter::AppendRaw(std::string_view bytes) {
 
 Status BlockWriter::Add(std::string_view raw, BlockHandle* handle) {
   if (raw.size() > UINT32_MAX) return Status::InvalidArgument("block larger than 4 GiB");
-  CompressBlock(raw, zstd_level_, &scratch_, &handle->codec);
+  CompressBlock(raw, options_, &scratch_, &handle->codec);
   handle->offset = offset_;
   handle->size = static_cast<uint32_t>(scratch_.size());
   handle->raw_size = static_cast<uint32_t>(raw.size());

@@ -23,13 +23,22 @@ struct BlockHandle {
   bool DecodeFrom(Decoder* d);
 };
 
-// Compresses with zstd at `level` (or stores raw when that is not smaller).
-void CompressBlock(std::string_view raw, int level, std::string* stored, uint8_t* codec);
+// How blocks are compressed.
+struct CompressionOptions {
+  int zstd_level = 3;
+  // zstd long-distance matching: finds repeats far back in large blocks (cold segments).
+  bool long_distance_matching = false;
+};
+
+// Compresses with zstd (or stores raw when that is not smaller).
+void CompressBlock(std::string_view raw, const CompressionOptions& options, std::string* stored,
+                   uint8_t* codec);
 
 // Appends blocks to a file being written and hands back their handles.
 class BlockWriter {
  public:
-  BlockWriter(WritableFile* file, int zstd_level) : file_(file), zstd_level_(zstd_level) {}
+  BlockWriter(WritableFile* file, const CompressionOptions& options)
+      : file_(file), options_(options) {}
   // Compresses (when it pays) and appends raw; *handle describes where it went.
   Status Add(std::string_view raw, BlockHandle* handle);
   uint64_t offset() const { return offset_; }
@@ -37,7 +46,7 @@ class BlockWriter {
 
  private:
   WritableFile* file_;
-  int zstd_level_;
+  CompressionOptions options_;
   uint64_t offset_ = 0;
   std::string scratch_;
 };

@@ -254,7 +254,7 @@ Status WriteSegment(FileSystem* fs, const std::string& path, uint64_t id, int64_
 
   const std::string tmp = path + ".tmp";
   TROVE_ASSIGN_OR_RETURN(auto file, fs->NewWritableFile(tmp));
-  BlockWriter writer(file.get(), options.zstd_level);
+  BlockWriter writer(file.get(), {options.zstd_level, options.long_distance_matching});
   for (ColumnBuilder* col : {&time, &level, &service, &host, &message, &trace, &span, &parent}) {
     ColumnMeta cm;
     TROVE_RETURN_IF_ERROR(col->Finish(rows, options.block_rows, &writer, &cm));
@@ -298,9 +298,26 @@ Status WriteSegment(FileSystem* fs, const std::string& path, uint64_t id, int64_
   return Status::OK();
 }
 
+SegmentWriteOptions ColdSegmentWriteOptions() {
+  SegmentWriteOptions o;
+  o.block_rows = 65536;
+  o.zstd_level = 19;
+  o.long_distance_matching = true;
+  o.term_block_bytes = 64 * 1024;
+  return o;
+}
+
+const char* TierName(Tier tier) { return tier == Tier::kCold ? "cold" : "hot"; }
+
 Result<std::shared_ptr<SegmentReader>> SegmentReader::Open(FileSystem* fs,
                                                            const std::string& path) {
   TROVE_ASSIGN_OR_RETURN(auto file, fs->NewRandomAccessFile(path));
+  return Open(std::move(file), Tier::kHot);
+}
+
+Result<std::shared_ptr<SegmentReader>> SegmentReader::Open(std::unique_ptr<RandomAccessFile> file,
+                                                           Tier tier) {
+  const std::string& path = file->path();
   const uint64_t size = file->Size();
   if (size < format::kFooterSize) {
     return Status::Corruption(path + ": " + std::to_string(size) +
@@ -350,8 +367,10 @@ Result<std::shared_ptr<SegmentReader>> SegmentReader::Open(FileSystem* fs,
       if (!check_handle(h)) return bad("index block outside the data area", mh.offset);
     }
   }
-  auto reader = std::shared_ptr<SegmentReader>(new SegmentReader(std::move(file), std::move(meta)));
+  auto reader =
+      std::shared_ptr<SegmentReader>(new SegmentReader(std::move(file), std::move(meta), tier));
   reader->dict_cache_.resize(reader->meta_.columns.size());
+  reader->meta_offset_ = mh.offset;
   return reader;
 }
 
@@ -368,8 +387,21 @@ namespace {
 std::atomic<uint64_t> next_cache_id{1};
 }  // namespace
 
-SegmentReader::SegmentReader(std::unique_ptr<RandomAccessFile> file, SegmentMeta meta)
-    : file_(std::move(file)), meta_(std::move(meta)), cache_id_(next_cache_id.fetch_add(1)) {}
+SegmentReader::SegmentReader(std::unique_ptr<RandomAccessFile> file, SegmentMeta meta, Tier tier)
+    : file_(std::move(file)),
+      meta_(std::move(meta)),
+      tier_(tier),
+      cache_id_(next_cache_id.fetch_add(1)) {}
+
+uint64_t SegmentReader::IndexTailBytes() const {
+  // Index blocks are written after every column and dictionary block, then the meta block and
+  // the footer (FORMAT.md §4), so the first index block starts the tail.
+  uint64_t start = meta_offset_;
+  for (const TermTableMeta* t : {&meta_.terms, &meta_.traces}) {
+    for (const BlockHandle& h : t->blocks) start = std::min(start, h.offset);
+  }
+  return file_size() - start;
+}
 
 Result<Roaring> SegmentReader::Postings(std::string_view field, std::string_view token) const {
   TermTableReader table(file_.get(), &meta_.terms);

@@ -47,6 +47,8 @@ struct SegmentWriteOptions {
   uint32_t block_rows = 8192;
   // zstd level for column and index blocks; 3 is zstd's default speed/ratio balance.
   int zstd_level = 3;
+  // zstd long-distance matching (cold segments: large blocks written once, read rarely).
+  bool long_distance_matching = false;
   // Uncompressed term-table block size; 16 KiB makes a point lookup one small read.
   size_t term_block_bytes = 16 * 1024;
 };
@@ -63,17 +65,33 @@ Status WriteSegment(FileSystem* fs, const std::string& path, uint64_t id, int64_
                     const std::vector<Event>& events, const SegmentWriteOptions& options,
                     SegmentMeta* meta, uint64_t* file_size);
 
+// How archived (cold-tier) segments are rewritten: zstd's strong end with long-distance
+// matching, and 8x larger blocks so each compressed block sees more repetition. Cold segments
+// are written once and read rarely; decoding a larger block costs a needle query a few ms.
+SegmentWriteOptions ColdSegmentWriteOptions();
+
+// Where a segment lives (storage/cold_tier.h).
+enum class Tier : uint8_t { kHot = 0, kCold = 1 };
+const char* TierName(Tier tier);  // "hot", "cold"
+
 // Reads one segment file. Opening checks the footer (magic, version, checksums) and decodes the
 // meta; every block read later is checksummed again. Thread-safe.
 class SegmentReader {
  public:
   static Result<std::shared_ptr<SegmentReader>> Open(FileSystem* fs, const std::string& path);
+  // A segment read through any RandomAccessFile (a cold-tier object).
+  static Result<std::shared_ptr<SegmentReader>> Open(std::unique_ptr<RandomAccessFile> file,
+                                                     Tier tier);
 
   const SegmentMeta& meta() const { return meta_; }
   uint64_t id() const { return meta_.id; }
   uint32_t rows() const { return meta_.rows; }
   uint64_t file_size() const { return file_->Size(); }
   const std::string& path() const { return file_->path(); }
+  Tier tier() const { return tier_; }
+  // Bytes from the first index block to the end of the file: the term index, the
+  // correlation-ID index, the meta and the footer (what ColdIndexCache keeps locally).
+  uint64_t IndexTailBytes() const;
 
   // Rows whose `field` holds token (lowercased). Empty bitmap when the term is absent.
   Result<Roaring> Postings(std::string_view field, std::string_view token) const;
@@ -108,7 +126,7 @@ class SegmentReader {
   Status Verify() const;
 
  private:
-  SegmentReader(std::unique_ptr<RandomAccessFile> file, SegmentMeta meta);
+  SegmentReader(std::unique_ptr<RandomAccessFile> file, SegmentMeta meta, Tier tier);
   Result<std::vector<Event>> ReadEventsImpl(const Roaring& rows,
                                             const std::vector<std::string>* fields,
                                             bool fill_cache) const;
@@ -118,7 +136,9 @@ class SegmentReader {
 
   std::unique_ptr<RandomAccessFile> file_;
   SegmentMeta meta_;
-  const uint64_t cache_id_;  // unique per reader in this process: the block cache key
+  const Tier tier_;
+  const uint64_t cache_id_;
+  uint64_t meta_offset_ = 0;  // unique per reader in this process: the block cache key
   mutable std::mutex dict_mu_;
   mutable std::vector<std::shared_ptr<const std::vector<std::string>>> dict_cache_;
 };

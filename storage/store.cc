@@ -51,7 +51,13 @@ struct CatalogEntry {
   uint64_t rows = 0;
   int64_t min_time = 0, max_time = 0;
   uint64_t file_size = 0;
+  Tier tier = Tier::kHot;
+  uint64_t tail_bytes = 0;  // cold only: the index tail kept in the local cache
 
+  static CatalogEntry Of(const SegmentReader& r, uint64_t tail_bytes = 0) {
+    return {r.meta().partition, r.rows(), r.meta().min_time, r.meta().max_time,
+            r.file_size(),      r.tier(), tail_bytes};
+  }
   std::string Encode() const {
     std::string v;
     PutVarint64(&v, ZigZag(partition));
@@ -59,21 +65,40 @@ struct CatalogEntry {
     PutVarint64(&v, ZigZag(min_time));
     PutVarint64(&v, ZigZag(max_time));
     PutVarint64(&v, file_size);
+    if (tier != Tier::kHot) {  // hot entries keep the original five fields
+      PutVarint64(&v, static_cast<uint64_t>(tier));
+      PutVarint64(&v, tail_bytes);
+    }
     return v;
   }
   bool Decode(std::string_view data) {
     Decoder d(data);
     uint64_t p, lo, hi;
     if (!d.GetVarint64(&p) || !d.GetVarint64(&rows) || !d.GetVarint64(&lo) ||
-        !d.GetVarint64(&hi) || !d.GetVarint64(&file_size) || !d.done()) {
+        !d.GetVarint64(&hi) || !d.GetVarint64(&file_size)) {
       return false;
     }
+    if (!d.done()) {
+      uint64_t t;
+      if (!d.GetVarint64(&t) || t != static_cast<uint64_t>(Tier::kCold) ||
+          !d.GetVarint64(&tail_bytes)) {
+        return false;
+      }
+      tier = Tier::kCold;
+    }
+    if (!d.done()) return false;
     partition = UnZigZag(p);
     min_time = UnZigZag(lo);
     max_time = UnZigZag(hi);
     return true;
   }
 };
+
+std::string CatalogKey(uint64_t id) {
+  std::string key;
+  PutBigEndian64(&key, id);
+  return key;
+}
 
 int64_t SystemNowNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -119,8 +144,18 @@ std::string Store::SegmentPath(uint64_t id) const {
 Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options, const std::string& dir) {
   if (options.partition_ns <= 0) return Status::InvalidArgument("partition_ns must be positive");
   if (options.segment.block_rows == 0) return Status::InvalidArgument("block_rows must be > 0");
+  if (options.archive_after_ns < 0 || options.retention_ns < 0) {
+    return Status::InvalidArgument("archive_after and retention must not be negative");
+  }
+  if (options.archive_after_ns > 0 && !options.cold_tier) {
+    return Status::InvalidArgument("archive_after is set but no cold tier is configured");
+  }
+  if (options.maintenance_interval_ns <= 0) {
+    return Status::InvalidArgument("maintenance_interval must be positive");
+  }
   std::unique_ptr<Store> store(new Store(options, dir));
   TROVE_RETURN_IF_ERROR(options.fs->CreateDirs(dir + "/segments"));
+  store->cold_cache_ = std::make_unique<ColdIndexCache>(options.fs, dir + "/cold-cache");
 
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = true;
@@ -191,7 +226,18 @@ Status Store::Recover() {
     if (!entry.Decode(std::string_view(it->value().data(), it->value().size()))) {
       return Status::Corruption(dir_ + "/db: malformed catalog entry for " + SegmentFileName(id));
     }
-    TROVE_ASSIGN_OR_RETURN(auto reader, SegmentReader::Open(options_.fs, SegmentPath(id)));
+    std::shared_ptr<SegmentReader> reader;
+    if (entry.tier == Tier::kCold) {
+      if (!options_.cold_tier) {
+        return Status::InvalidArgument(dir_ + ": the catalog names cold segment " +
+                                       SegmentFileName(id) +
+                                       " but no cold tier is configured (set the cold directory)");
+      }
+      TROVE_ASSIGN_OR_RETURN(reader, OpenCold(id, entry.tail_bytes));
+      cold_tail_bytes_[id] = entry.tail_bytes;
+    } else {
+      TROVE_ASSIGN_OR_RETURN(reader, SegmentReader::Open(options_.fs, SegmentPath(id)));
+    }
     if (reader->id() != id || reader->rows() != entry.rows) {
       return Status::Corruption(reader->path() + ": segment does not match its catalog entry");
     }
@@ -200,13 +246,33 @@ Status Store::Recover() {
   }
   TROVE_RETURN_IF_ERROR(FromRocks(it->status(), "scan catalog"));
 
-  // Files that no catalog entry names are leftovers of interrupted flushes or merges.
+  // Files that no catalog entry names (in their tier) are leftovers of interrupted flushes,
+  // merges, archivals or drops.
+  auto live_in = [&](const std::string& name, Tier tier) {
+    uint64_t id;
+    if (!ParseSegmentFileName(name, &id)) return false;
+    auto found = segments_.find(id);
+    return found != segments_.end() && found->second->tier() == tier;
+  };
   TROVE_ASSIGN_OR_RETURN(auto names, options_.fs->ListDir(dir_ + "/segments"));
   for (const std::string& name : names) {
-    uint64_t id;
-    if (ParseSegmentFileName(name, &id) && segments_.count(id)) continue;
+    if (live_in(name, Tier::kHot)) continue;
     TROVE_RETURN_IF_ERROR(options_.fs->RemoveFile(dir_ + "/segments/" + name));
   }
+  if (options_.cold_tier) {
+    TROVE_ASSIGN_OR_RETURN(auto objects, options_.cold_tier->List());
+    for (const std::string& name : objects) {
+      // Only Trove's own objects: seg-<id>.trv, or seg-<id>.trv.tmp from an interrupted put.
+      const bool tmp = name.size() > 4 && name.compare(name.size() - 4, 4, ".tmp") == 0;
+      const std::string base = tmp ? name.substr(0, name.size() - 4) : name;
+      uint64_t id;
+      if (!ParseSegmentFileName(base, &id) || (!tmp && live_in(name, Tier::kCold))) continue;
+      TROVE_RETURN_IF_ERROR(options_.cold_tier->Remove(name));
+    }
+  }
+  std::vector<std::string> cached;
+  for (const auto& [id, tail] : cold_tail_bytes_) cached.push_back(SegmentFileName(id));
+  TROVE_RETURN_IF_ERROR(cold_cache_->RemoveAllBut(cached));
 
   // Buffered events: every write-ahead entry still present was never flushed.
   it.reset(db->NewIterator(rocksdb::ReadOptions(), db_->wal));
@@ -405,11 +471,7 @@ Status Store::FlushLocked(size_t* flushed_batches) {
   }
   rocksdb::WriteBatch wb;
   for (const auto& r : readers) {
-    std::string key;
-    PutBigEndian64(&key, r->id());
-    CatalogEntry entry{r->meta().partition, r->rows(), r->meta().min_time, r->meta().max_time,
-                       r->file_size()};
-    wb.Put(db_->catalog, key, entry.Encode());
+    wb.Put(db_->catalog, CatalogKey(r->id()), CatalogEntry::Of(*r).Encode());
     TROVE_RETURN_IF_ERROR(r->ForEachTraceId(
         [&](const std::string& trace) { wb.Put(db_->traces, TraceMapKey(trace, r->id()), ""); }));
   }
@@ -464,7 +526,9 @@ Result<bool> Store::MergeLocked() {
     std::lock_guard<std::mutex> lock(mu_);
     TROVE_RETURN_IF_ERROR(bg_error_);
     for (const auto& [id, r] : segments_) {
-      candidates.push_back({id, r->meta().partition, r->rows()});
+      // Archived segments stay as they are; late events of their partition merge among
+      // themselves.
+      if (r->tier() == Tier::kHot) candidates.push_back({id, r->meta().partition, r->rows()});
     }
     auto picks = PickMerges(candidates, options_.merge, options_.partition_ns, Now());
     if (picks.empty()) return false;
@@ -488,17 +552,11 @@ Result<bool> Store::MergeLocked() {
   // One atomic catalog commit swaps the inputs for the output.
   rocksdb::WriteBatch wb;
   for (const auto& in : inputs) {
-    std::string key;
-    PutBigEndian64(&key, in->id());
-    wb.Delete(db_->catalog, key);
+    wb.Delete(db_->catalog, CatalogKey(in->id()));
     TROVE_RETURN_IF_ERROR(in->ForEachTraceId(
         [&](const std::string& trace) { wb.Delete(db_->traces, TraceMapKey(trace, in->id())); }));
   }
-  std::string key;
-  PutBigEndian64(&key, out_id);
-  CatalogEntry entry{partition, output->rows(), output->meta().min_time, output->meta().max_time,
-                     output->file_size()};
-  wb.Put(db_->catalog, key, entry.Encode());
+  wb.Put(db_->catalog, CatalogKey(out_id), CatalogEntry::Of(*output).Encode());
   TROVE_RETURN_IF_ERROR(output->ForEachTraceId(
       [&](const std::string& trace) { wb.Put(db_->traces, TraceMapKey(trace, out_id), ""); }));
   TROVE_RETURN_IF_ERROR(CommitToCatalog(&wb, "commit merge to catalog", [&] {
@@ -520,6 +578,186 @@ Status Store::Compact() {
     TROVE_ASSIGN_OR_RETURN(bool merged, MergeLocked());
     if (!merged) return Status::OK();
   }
+}
+
+void MaintenanceCounts::Add(const MaintenanceCounts& o) {
+  archived_segments += o.archived_segments;
+  archived_rows += o.archived_rows;
+  archived_hot_bytes += o.archived_hot_bytes;
+  archived_cold_bytes += o.archived_cold_bytes;
+  dropped_partitions += o.dropped_partitions;
+  dropped_segments += o.dropped_segments;
+  dropped_rows += o.dropped_rows;
+  dropped_bytes += o.dropped_bytes;
+  dropped_by_retention += o.dropped_by_retention;
+  dropped_by_disk += o.dropped_by_disk;
+}
+
+Result<std::shared_ptr<SegmentReader>> Store::OpenCold(uint64_t id, uint64_t tail_bytes) {
+  const std::string name = SegmentFileName(id);
+  TROVE_ASSIGN_OR_RETURN(auto object, options_.cold_tier->Open(name));
+  TROVE_ASSIGN_OR_RETURN(auto file, cold_cache_->Wrap(name, std::move(object), tail_bytes));
+  return SegmentReader::Open(std::move(file), Tier::kCold);
+}
+
+Result<MaintenanceCounts> Store::RunMaintenance() {
+  std::lock_guard<std::mutex> merge_lock(merge_mu_);
+  return RunMaintenanceLocked();
+}
+
+Result<MaintenanceCounts> Store::RunMaintenanceLocked() {
+  MaintenanceCounts counts;
+  // Retention first: nothing is archived only to be dropped.
+  Status s = DropPartitionsLocked(&counts);
+  if (s.ok()) s = ArchiveLocked(&counts);
+  std::lock_guard<std::mutex> lock(mu_);
+  maintenance_.Add(counts);
+  ++maintenance_passes_;
+  maintenance_error_ = s.ok() ? std::string() : s.ToString();
+  if (!s.ok()) return s;
+  return counts;
+}
+
+Status Store::DropPartitionsLocked(MaintenanceCounts* counts) {
+  if (options_.retention_ns == 0 && options_.max_disk_bytes == 0) return Status::OK();
+  // Partitions, oldest first, with their segments.
+  std::map<int64_t, std::vector<std::shared_ptr<SegmentReader>>> partitions;
+  uint64_t total_bytes = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [id, r] : segments_) {
+      partitions[r->meta().partition].push_back(r);
+      total_bytes += r->file_size();
+    }
+  }
+  const int64_t now = Now();
+  // The partition end (exclusive) of p is (p + 1) * partition_ns; compare in a form that
+  // cannot overflow for any partition or retention.
+  const int64_t cutoff = options_.retention_ns > 0 && now > INT64_MIN + options_.retention_ns
+                             ? now - options_.retention_ns
+                             : INT64_MIN;
+  auto expired = [&](int64_t p) {
+    if (options_.retention_ns == 0) return false;
+    return p < FloorDiv(cutoff, options_.partition_ns);
+  };
+  std::vector<std::shared_ptr<SegmentReader>> drop;
+  size_t left = partitions.size();
+  for (const auto& [p, segs] : partitions) {
+    const bool old = expired(p);
+    const bool over_budget =
+        options_.max_disk_bytes > 0 && total_bytes > options_.max_disk_bytes && left > 1;
+    if (!old && !over_budget) break;  // partitions are in time order
+    uint64_t rows = 0, bytes = 0;
+    for (const auto& r : segs) {
+      rows += r->rows();
+      bytes += r->file_size();
+      drop.push_back(r);
+    }
+    fprintf(stderr, "trove: dropping partition %lld (%zu segments, %llu events, %llu bytes): %s\n",
+            static_cast<long long>(p), segs.size(), static_cast<unsigned long long>(rows),
+            static_cast<unsigned long long>(bytes),
+            old ? "older than retention" : "over the disk budget");
+    ++counts->dropped_partitions;
+    ++(old ? counts->dropped_by_retention : counts->dropped_by_disk);
+    counts->dropped_segments += segs.size();
+    counts->dropped_rows += rows;
+    counts->dropped_bytes += bytes;
+    total_bytes -= bytes;
+    --left;
+  }
+  if (drop.empty()) return Status::OK();
+  rocksdb::WriteBatch wb;
+  for (const auto& r : drop) {
+    wb.Delete(db_->catalog, CatalogKey(r->id()));
+    TROVE_RETURN_IF_ERROR(r->ForEachTraceId(
+        [&](const std::string& trace) { wb.Delete(db_->traces, TraceMapKey(trace, r->id())); }));
+  }
+  TROVE_RETURN_IF_ERROR(CommitToCatalog(&wb, "commit partition drop to catalog", [&] {
+    for (const auto& r : drop) {
+      segments_.erase(r->id());
+      cold_tail_bytes_.erase(r->id());
+    }
+  }));
+  // The files are unreachable now; a failure to delete leaves orphans the next Open removes.
+  for (const auto& r : drop) {
+    if (r->tier() == Tier::kCold) {
+      options_.cold_tier->Remove(SegmentFileName(r->id()));
+      cold_cache_->Remove(SegmentFileName(r->id()));
+    } else {
+      options_.fs->RemoveFile(r->path());
+    }
+  }
+  return Status::OK();
+}
+
+Status Store::ArchiveLocked(MaintenanceCounts* counts) {
+  if (options_.archive_after_ns == 0 || !options_.cold_tier) return Status::OK();
+  const int64_t now = Now();
+  if (now < INT64_MIN + options_.archive_after_ns) return Status::OK();
+  const int64_t cutoff = now - options_.archive_after_ns;
+  std::vector<std::shared_ptr<SegmentReader>> old;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [id, r] : segments_) {
+      if (r->tier() == Tier::kHot && r->meta().max_time < cutoff) old.push_back(r);
+    }
+  }
+  // One segment at a time, each committed on its own: a failure or crash loses at most the
+  // work on one segment.
+  for (const auto& r : old) TROVE_RETURN_IF_ERROR(ArchiveSegment(r, counts));
+  return Status::OK();
+}
+
+Status Store::ArchiveSegment(const std::shared_ptr<SegmentReader>& in, MaintenanceCounts* counts) {
+  const uint64_t id = in->id();
+  const std::string name = SegmentFileName(id);
+  // 1. Rewrite for size into a staging file next to the hot one (not a segment file name, so
+  //    Open deletes it if we crash).
+  const std::string staging = SegmentPath(id) + ".cold";
+  TROVE_ASSIGN_OR_RETURN(std::vector<Event> events, in->ReadAllEvents());
+  SegmentMeta meta;
+  uint64_t size;
+  TROVE_RETURN_IF_ERROR(WriteSegment(options_.fs, staging, id, in->meta().partition, events,
+                                     options_.cold_segment, &meta, &size));
+  events = std::vector<Event>();
+  uint64_t tail_bytes;
+  {
+    TROVE_ASSIGN_OR_RETURN(auto rewritten, SegmentReader::Open(options_.fs, staging));
+    if (rewritten->rows() != in->rows()) {
+      return Status::Corruption(staging + ": rewritten segment has " +
+                                std::to_string(rewritten->rows()) + " rows, expected " +
+                                std::to_string(in->rows()));
+    }
+    tail_bytes = rewritten->IndexTailBytes();
+  }
+  // 2. Store it in the cold tier and keep its index tail locally. Until the catalog commit
+  //    below the hot segment is the live one; a crash here leaves a cold object that Open
+  //    deletes.
+  TROVE_RETURN_IF_ERROR(options_.cold_tier->Put(staging, name));
+  {
+    TROVE_ASSIGN_OR_RETURN(auto local, options_.fs->NewRandomAccessFile(staging));
+    TROVE_RETURN_IF_ERROR(cold_cache_->Fill(name, *local, tail_bytes));
+  }
+  TROVE_ASSIGN_OR_RETURN(auto cold, OpenCold(id, tail_bytes));
+  if (cold->rows() != in->rows() || cold->file_size() != size) {
+    return Status::Corruption(cold->path() + ": cold copy does not match what was written");
+  }
+  // 3. One catalog write flips the segment to the cold tier. The id and the events are the
+  //    same, so the correlation map stays valid as it is.
+  rocksdb::WriteBatch wb;
+  wb.Put(db_->catalog, CatalogKey(id), CatalogEntry::Of(*cold, tail_bytes).Encode());
+  TROVE_RETURN_IF_ERROR(CommitToCatalog(&wb, "commit archival to catalog", [&] {
+    segments_[id] = cold;
+    cold_tail_bytes_[id] = tail_bytes;
+  }));
+  // 4. The hot file and the staging copy are dead; failures leave orphans Open removes.
+  options_.fs->RemoveFile(in->path());
+  options_.fs->RemoveFile(staging);
+  ++counts->archived_segments;
+  counts->archived_rows += in->rows();
+  counts->archived_hot_bytes += in->file_size();
+  counts->archived_cold_bytes += size;
+  return Status::OK();
 }
 
 void Store::BackgroundLoop() {
@@ -558,6 +796,18 @@ void Store::MergeLoop() {
     {
       std::lock_guard<std::mutex> merge_lock(merge_mu_);
       merged = MergeLocked();
+      const bool tiering = options_.archive_after_ns > 0 || options_.retention_ns > 0 ||
+                           options_.max_disk_bytes > 0;
+      if (merged.ok() && tiering && Now() >= next_maintenance_ns_) {
+        next_maintenance_ns_ = Now() + options_.maintenance_interval_ns;
+        // A failed pass (cold tier unreachable, disk full) is logged, shown in the stats and
+        // retried at the next interval; it does not make the store read-only.
+        auto pass = RunMaintenanceLocked();
+        if (!pass.ok()) {
+          fprintf(stderr, "trove: archival/retention pass failed: %s\n",
+                  pass.status().ToString().c_str());
+        }
+      }
     }
     lock.lock();
     LatchBackgroundError(merged.status());
@@ -594,11 +844,21 @@ StoreStats Store::GetStats() const {
   StoreStats st;
   std::lock_guard<std::mutex> lock(mu_);
   for (const auto& [id, r] : segments_) {
-    ++st.segments;
-    st.segment_rows += r->rows();
-    st.segment_bytes += r->file_size();
-    st.segment_raw_bytes += r->meta().raw_bytes;
+    TierStats& t = r->tier() == Tier::kCold ? st.cold : st.hot;
+    ++t.segments;
+    t.rows += r->rows();
+    t.bytes += r->file_size();
+    t.raw_bytes += r->meta().raw_bytes;
   }
+  st.segments = st.hot.segments + st.cold.segments;
+  st.segment_rows = st.hot.rows + st.cold.rows;
+  st.segment_bytes = st.hot.bytes + st.cold.bytes;
+  st.segment_raw_bytes = st.hot.raw_bytes + st.cold.raw_bytes;
+  for (const auto& [id, tail] : cold_tail_bytes_) st.cold_cache_bytes += tail;
+  if (options_.cold_tier) st.cold_tier = options_.cold_tier->Describe();
+  st.maintenance = maintenance_;
+  st.maintenance_passes = maintenance_passes_;
+  st.maintenance_error = maintenance_error_;
   for (const auto& b : recent_) st.buffered_events += b->events.size();
   st.buffered_bytes = recent_bytes_;
   st.flushes = flushes_;

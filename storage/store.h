@@ -6,7 +6,13 @@
 // global correlation-ID → segments map. Readers work on a Snapshot: a consistent set of
 // segments plus the not-yet-flushed events.
 //
-// Directory layout:  DIR/db/ (RocksDB)   DIR/segments/seg-<id>.trv
+// Directory layout:  DIR/db/ (RocksDB)   DIR/segments/seg-<id>.trv   DIR/cold-cache/
+//
+// Tiering (RunMaintenance, also run by the background thread every maintenance_interval_ns):
+// segments whose newest event is older than archive_after_ns are rewritten with
+// ColdSegmentWriteOptions() and moved to the cold tier under the same id; whole partitions
+// older than retention_ns, and the oldest partitions while segments take more than
+// max_disk_bytes, are dropped. Readers see cold segments like hot ones.
 //
 // Thread-safety: every method may be called concurrently. Concurrent Append() calls share one
 // synced RocksDB write (group commit).
@@ -24,6 +30,7 @@
 #include <thread>
 #include <vector>
 
+#include "storage/cold_tier.h"
 #include "storage/event.h"
 #include "storage/merge_policy.h"
 #include "storage/segment.h"
@@ -64,9 +71,25 @@ struct StoreOptions {
   MergePolicyOptions merge;
   SegmentWriteOptions segment;
   EventLimits limits;
-  // The clock for "now" (future-timestamp checks, flush age, sealed partitions); tests inject
-  // one. Default: the system clock.
+  // The clock for "now" (future-timestamp checks, flush age, sealed partitions, archival and
+  // retention ages); tests inject one. Default: the system clock.
   std::function<int64_t()> clock;
+
+  // Tiering and retention. Each is off when 0 / null.
+  // Where archived segments go; archival needs one. A catalog that names cold segments cannot
+  // be opened without it.
+  std::shared_ptr<ColdTier> cold_tier;
+  // Segments whose newest event is older than this move to the cold tier.
+  int64_t archive_after_ns = 0;
+  // Whole partitions whose time range ended longer ago than this are dropped.
+  int64_t retention_ns = 0;
+  // While segment files (both tiers) take more than this, the oldest partitions are dropped;
+  // the newest partition is always kept.
+  uint64_t max_disk_bytes = 0;
+  // How often the background thread runs retention and archival (when either is on).
+  int64_t maintenance_interval_ns = int64_t{60} * 1'000'000'000;
+  // How archived segments are rewritten.
+  SegmentWriteOptions cold_segment = ColdSegmentWriteOptions();
 };
 
 // One append call's outcome. Events are numbered by their index in the batch.
@@ -88,11 +111,41 @@ struct RecentBatch {
   int64_t arrival_ns = 0;
 };
 
-struct StoreStats {
+// Segments of one tier.
+struct TierStats {
   uint64_t segments = 0;
+  uint64_t rows = 0;
+  uint64_t bytes = 0;      // file sizes
+  uint64_t raw_bytes = 0;  // sum of the events' approximate raw sizes
+};
+
+// What retention and archival did: one pass (RunMaintenance) or, in StoreStats, every pass
+// since the store was opened.
+struct MaintenanceCounts {
+  uint64_t archived_segments = 0;
+  uint64_t archived_rows = 0;
+  uint64_t archived_hot_bytes = 0;   // hot file sizes of the archived segments
+  uint64_t archived_cold_bytes = 0;  // their cold file sizes
+  uint64_t dropped_partitions = 0;
+  uint64_t dropped_segments = 0;
+  uint64_t dropped_rows = 0;
+  uint64_t dropped_bytes = 0;
+  uint64_t dropped_by_retention = 0;  // partitions dropped for age
+  uint64_t dropped_by_disk = 0;       // partitions dropped for the disk budget
+  void Add(const MaintenanceCounts& o);
+};
+
+struct StoreStats {
+  uint64_t segments = 0;  // both tiers
   uint64_t segment_rows = 0;
   uint64_t segment_bytes = 0;  // file sizes
   uint64_t segment_raw_bytes = 0;
+  TierStats hot, cold;
+  uint64_t cold_cache_bytes = 0;  // local copies of cold segment indexes
+  std::string cold_tier;          // ColdTier::Describe(), empty when none
+  MaintenanceCounts maintenance;  // since the store was opened
+  uint64_t maintenance_passes = 0;
+  std::string maintenance_error;  // the last pass's error; empty when it succeeded
   uint64_t buffered_events = 0;
   uint64_t buffered_bytes = 0;
   uint64_t flushes = 0;
@@ -126,6 +179,10 @@ class Store {
   Result<bool> MergeOnce();
   // Flushes, then merges until the policy picks nothing.
   Status Compact();
+  // One retention and archival pass now: drops partitions past retention_ns and beyond
+  // max_disk_bytes, then archives every hot segment older than archive_after_ns. A crash at
+  // any point leaves every segment cataloged exactly once, in one tier.
+  Result<MaintenanceCounts> RunMaintenance();
 
   // A consistent view for readers; holding it keeps its segment files readable.
   std::shared_ptr<const Snapshot> GetSnapshot() const;
@@ -145,6 +202,13 @@ class Store {
   Result<bool> MergeLocked();
   void BackgroundLoop();
   void MergeLoop();
+  Status DropPartitionsLocked(MaintenanceCounts* counts);
+  Status ArchiveLocked(MaintenanceCounts* counts);
+  // Rewrites hot segment `in` for the cold tier and swaps it in the catalog.
+  Status ArchiveSegment(const std::shared_ptr<SegmentReader>& in, MaintenanceCounts* counts);
+  Result<MaintenanceCounts> RunMaintenanceLocked();
+  // Opens cold segment id through the tier and the index cache.
+  Result<std::shared_ptr<SegmentReader>> OpenCold(uint64_t id, uint64_t tail_bytes);
   // REQUIRES: mu_ held.
   void LatchBackgroundError(const Status& s);
   // Commits wb (plus the persisted next segment id) durably under commit_mu_, then runs apply
@@ -168,10 +232,17 @@ class Store {
   std::map<uint64_t, std::shared_ptr<SegmentReader>> segments_;
   Status bg_error_;
   uint64_t flushes_ = 0, merges_ = 0;
+  std::map<uint64_t, uint64_t> cold_tail_bytes_;  // cold segment id → cached tail size
+  MaintenanceCounts maintenance_;
+  uint64_t maintenance_passes_ = 0;
+  std::string maintenance_error_;
+  int64_t next_maintenance_ns_ = 0;
+  std::unique_ptr<ColdIndexCache> cold_cache_;
   bool stopping_ = false;
 
   std::mutex flush_mu_;  // serialises flushes
-  std::mutex merge_mu_;  // serialises merges. Order: flush_mu_, merge_mu_, commit_mu_, mu_.
+  // Serialises merges, archival and retention. Order: flush_mu_, merge_mu_, commit_mu_, mu_.
+  std::mutex merge_mu_;
   // Held across a catalog commit and the matching in-memory swap, and while a snapshot is
   // taken, so a snapshot's correlation map and segment list always agree. Order: commit_mu_,
   // then mu_.
