@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <mutex>
 #include <set>
+#include <tuple>
 #include <thread>
 
 #include "query/aggregator.h"
@@ -29,9 +30,12 @@ struct ExplainCollector {
   std::mutex mu;
   ExplainStats stats;
   std::set<std::string> terms, columns;
+  // Newest first: (max_time, id) descending.
+  std::set<std::tuple<int64_t, uint64_t, Tier>, std::greater<>> segments;
 
   void Add(const SegmentSearcher& s) {
     std::lock_guard<std::mutex> lock(mu);
+    AddSegmentLocked(*s.segment());
     stats.candidate_rows += s.candidates();
     stats.verified_rows += s.verified_rows();
     stats.blocks_pruned += s.blocks_pruned();
@@ -49,7 +53,14 @@ struct ExplainCollector {
     ++stats.segments_searched;
     stats.matched_rows += matched;
   }
+  void AddSegmentLocked(const SegmentReader& segment) {
+    ++(segment.tier() == Tier::kCold ? stats.segments_cold : stats.segments_hot);
+    segments.emplace(segment.meta().max_time, segment.id(), segment.tier());
+  }
   ExplainStats Finish() {
+    for (const auto& [max_time, id, tier] : segments) {
+      stats.segments_read.push_back(SegmentFileName(id) + " (" + TierName(tier) + ")");
+    }
     stats.terms.assign(terms.begin(), terms.end());
     stats.columns_read.assign(columns.begin(), columns.end());
     return stats;
@@ -405,6 +416,11 @@ Result<Trace> QueryEngine::GetTrace(const Snapshot& snapshot, std::string_view i
   BuildTraceViews(&trace);
   trace.explain.segments_total = snapshot.segments().size();
   trace.explain.segments_searched = segments.size();
+  for (const auto& s : segments) {
+    ++(s->tier() == Tier::kCold ? trace.explain.segments_cold : trace.explain.segments_hot);
+    trace.explain.segments_read.push_back(SegmentFileName(s->id()) + " (" +
+                                          TierName(s->tier()) + ")");
+  }
   trace.explain.recent_events = recent;
   trace.explain.matched_rows = trace.events.size();
   trace.explain.terms = {"trace_id index"};
@@ -427,6 +443,11 @@ std::string ExplainStats::ToString() const {
   line("verified rows", verified_rows);
   line("matched rows", matched_rows);
   line("buffered events scanned", recent_events);
+  out += "segments read by tier: " + std::to_string(segments_hot) + " hot, " +
+         std::to_string(segments_cold) + " cold\n";
+  std::string r;
+  for (const auto& seg : segments_read) r += (r.empty() ? "" : ", ") + seg;
+  out += "segments read: " + r + "\n";
   std::string t;
   for (const auto& term : terms) t += (t.empty() ? "" : ", ") + term;
   out += "index terms: " + t + "\n";

@@ -59,6 +59,11 @@ struct ExplainStats {
   uint64_t verified_rows = 0;   // candidates checked against the exact predicate
   uint64_t matched_rows = 0;    // rows that matched (before limit)
   uint64_t recent_events = 0;   // buffered (not yet segmented) events scanned
+  // Segments whose indexes were consulted (searched or pruned by index), by tier, and each
+  // of them as "seg-<id>.trv (hot)" / "… (cold)", newest first as planned.
+  uint64_t segments_hot = 0;
+  uint64_t segments_cold = 0;
+  std::vector<std::string> segments_read;
   std::vector<std::string> terms;  // index terms looked up, "field:token" / "field:prefix*"
   std::vector<std::string> columns_read;
   std::string plan;  // the filter as planned, e.g. "AND(_msg:\"error\" [index], …)"

@@ -48,6 +48,7 @@ class SegmentSearcher {
                   const QueryContext* ctx)
       : segment_(segment), filter_(filter), ctx_(ctx) {}
 
+  const SegmentReader* segment() const { return segment_; }
   // Looks up every predicate in the indexes and combines the results.
   Status Plan();
   // Rows that may match, after Plan.
