@@ -102,9 +102,9 @@ Result<SegmentSearcher::Candidates> SegmentSearcher::TextCandidates(const Compil
         if (!leaf.MatchesText(name)) continue;
         TROVE_ASSIGN_OR_RETURN(Roaring rows,
                                Postings(p.field, index::AsciiLower(name), false));
-        out.sure |= rows;
+        out.maybe |= rows;
       }
-      out.maybe = out.sure;
+      if (segment_->exact_term_postings()) out.sure = out.maybe;
       return out;
     case FieldKind::kTraceId: {
       // The correlation index holds every distinct ID: exact equality is one lookup, other
@@ -149,7 +149,7 @@ Result<SegmentSearcher::Candidates> SegmentSearcher::TextCandidates(const Compil
             [](const Roaring& a, const Roaring& b) { return a.cardinality() < b.cardinality(); });
   out.maybe = std::move(lists[0]);
   for (size_t i = 1; i < lists.size() && !out.maybe.isEmpty(); ++i) out.maybe &= lists[i];
-  if (leaf.single_token &&
+  if (leaf.single_token && segment_->exact_term_postings() &&
       (p.kind == Predicate::Kind::kPhrase || p.kind == Predicate::Kind::kPrefix)) {
     out.sure = out.maybe;
   }
@@ -178,9 +178,9 @@ Result<SegmentSearcher::Candidates> SegmentSearcher::LeafCandidates(const Compil
           TROVE_ASSIGN_OR_RETURN(
               Roaring rows,
               Postings(p.field, index::AsciiLower(LevelName(static_cast<Level>(l))), false));
-          out.sure |= rows;
+          out.maybe |= rows;
         }
-        out.maybe = out.sure;
+        if (segment_->exact_term_postings()) out.sure = out.maybe;
         return out;
       }
       if (leaf.field_kind != FieldKind::kAttribute && leaf.field_kind != FieldKind::kTime) {

@@ -58,6 +58,8 @@ void SegmentMeta::EncodeTo(std::string* dst) const {
   for (const ColumnMeta& c : columns) c.EncodeTo(dst);
   terms.EncodeTo(dst);
   traces.EncodeTo(dst);
+  // Optional trailing field: absent means exact (row) postings.
+  if (term_granule_rows != 0) PutVarint64(dst, term_granule_rows);
 }
 
 bool SegmentMeta::DecodeFrom(Decoder* d) {
@@ -77,7 +79,10 @@ bool SegmentMeta::DecodeFrom(Decoder* d) {
     for (const ColumnBlockMeta& b : c.blocks) covered += b.num_rows;
     if (covered != rows) return false;
   }
-  return terms.DecodeFrom(d) && traces.DecodeFrom(d) && d->done();
+  if (!terms.DecodeFrom(d) || !traces.DecodeFrom(d)) return false;
+  term_granule_rows = 0;
+  if (!d->done() && (!d->GetVarint32(&term_granule_rows) || term_granule_rows == 0)) return false;
+  return d->done();
 }
 
 namespace {
@@ -108,8 +113,11 @@ class TermCollector {
     });
   }
 
-  Status WriteTo(TermTableBuilder* table) {
+  // With granule_rows > 0, each term lists the granules (row / granule_rows) that hold it
+  // instead of its rows.
+  Status WriteTo(TermTableBuilder* table, uint32_t granule_rows) {
     std::string encoded;
+    std::vector<uint32_t> granules;
     for (auto& [field, tokens] : fields_) {
       std::vector<std::pair<std::string_view, std::vector<uint32_t>*>> sorted;
       sorted.reserve(tokens.size());
@@ -117,6 +125,15 @@ class TermCollector {
       std::sort(sorted.begin(), sorted.end());
       for (auto& [token, rows] : sorted) {
         encoded.clear();
+        if (granule_rows != 0) {
+          granules.clear();
+          for (uint32_t row : *rows) {
+            if (granules.empty() || granules.back() != row / granule_rows) {
+              granules.push_back(row / granule_rows);
+            }
+          }
+          rows = &granules;
+        }
         Roaring bitmap(rows->size(), rows->data());
         index::EncodePostings(&bitmap, &encoded);
         TROVE_RETURN_IF_ERROR(table->Add(TermKey(field, token), encoded));
@@ -253,6 +270,7 @@ Status WriteSegment(FileSystem* fs, const std::string& path, uint64_t id, int64_
   }
 
   const std::string tmp = path + ".tmp";
+  meta->term_granule_rows = options.term_granule_rows;
   TROVE_ASSIGN_OR_RETURN(auto file, fs->NewWritableFile(tmp));
   BlockWriter writer(file.get(), {options.zstd_level, options.long_distance_matching});
   for (ColumnBuilder* col : {&time, &level, &service, &host, &message, &trace, &span, &parent}) {
@@ -267,7 +285,7 @@ Status WriteSegment(FileSystem* fs, const std::string& path, uint64_t id, int64_
   }
   {
     TermTableBuilder table(&writer, options.term_block_bytes);
-    TROVE_RETURN_IF_ERROR(terms.WriteTo(&table));
+    TROVE_RETURN_IF_ERROR(terms.WriteTo(&table, options.term_granule_rows));
     TROVE_RETURN_IF_ERROR(table.Finish(&meta->terms));
   }
   {
@@ -300,10 +318,11 @@ Status WriteSegment(FileSystem* fs, const std::string& path, uint64_t id, int64_
 
 SegmentWriteOptions ColdSegmentWriteOptions() {
   SegmentWriteOptions o;
-  o.block_rows = 65536;
+  o.block_rows = 8192;
   o.zstd_level = 19;
   o.long_distance_matching = true;
   o.term_block_bytes = 64 * 1024;
+  o.term_granule_rows = o.block_rows;
   return o;
 }
 
@@ -374,13 +393,21 @@ Result<std::shared_ptr<SegmentReader>> SegmentReader::Open(std::unique_ptr<Rando
   return reader;
 }
 
-Result<Roaring> SegmentReader::DecodePostingsValue(std::string_view value) const {
+Result<Roaring> SegmentReader::DecodePostingsValue(std::string_view value, bool term) const {
   Roaring rows;
-  if (!index::DecodePostings(value, &rows) ||
-      (!rows.isEmpty() && rows.maximum() >= meta_.rows)) {
+  const uint32_t granule = term ? meta_.term_granule_rows : 0;
+  const uint64_t limit = granule == 0 ? meta_.rows : (uint64_t{meta_.rows} + granule - 1) / granule;
+  if (!index::DecodePostings(value, &rows) || (!rows.isEmpty() && rows.maximum() >= limit)) {
     return Status::Corruption(path() + ": malformed posting list");
   }
-  return rows;
+  if (granule == 0) return rows;
+  // Granules to their row ranges: every row a term may be in.
+  Roaring expanded;
+  for (uint32_t g : rows) {
+    expanded.addRange(uint64_t{g} * granule,
+                      std::min<uint64_t>(uint64_t{g + 1} * granule, meta_.rows));
+  }
+  return expanded;
 }
 
 namespace {
@@ -407,7 +434,7 @@ Result<Roaring> SegmentReader::Postings(std::string_view field, std::string_view
   TermTableReader table(file_.get(), &meta_.terms);
   TROVE_ASSIGN_OR_RETURN(auto value, table.Get(TermKey(field, token)));
   if (!value) return Roaring();
-  return DecodePostingsValue(*value);
+  return DecodePostingsValue(*value, /*term=*/true);
 }
 
 Result<Roaring> SegmentReader::PrefixPostings(std::string_view field,
@@ -417,7 +444,7 @@ Result<Roaring> SegmentReader::PrefixPostings(std::string_view field,
   Status inner;
   TROVE_RETURN_IF_ERROR(table.Scan(TermKey(field, prefix), [&](std::string_view,
                                                                std::string_view v) {
-    auto rows = DecodePostingsValue(v);
+    auto rows = DecodePostingsValue(v, /*term=*/true);
     if (!rows.ok()) {
       inner = rows.status();
       return false;
@@ -446,7 +473,7 @@ Result<Roaring> SegmentReader::TraceRows(std::string_view trace_id) const {
   TermTableReader table(file_.get(), &meta_.traces);
   TROVE_ASSIGN_OR_RETURN(auto value, table.Get(EncodeId(trace_id)));
   if (!value) return Roaring();
-  return DecodePostingsValue(*value);
+  return DecodePostingsValue(*value, /*term=*/false);
 }
 
 Status SegmentReader::ForEachTraceId(const std::function<void(const std::string&)>& fn) const {
@@ -599,13 +626,15 @@ Status SegmentReader::Verify() const {
     }
   }
   Status inner;
+  bool term = true;
   auto check = [&](std::string_view, std::string_view value) {
-    auto rows = DecodePostingsValue(value);
+    auto rows = DecodePostingsValue(value, term);
     if (!rows.ok()) inner = rows.status();
     return rows.ok();
   };
   TROVE_RETURN_IF_ERROR(TermTableReader(file_.get(), &meta_.terms).Scan("", check));
   TROVE_RETURN_IF_ERROR(inner);
+  term = false;
   TROVE_RETURN_IF_ERROR(TermTableReader(file_.get(), &meta_.traces).Scan("", check));
   return inner;
 }

@@ -29,6 +29,10 @@ struct SegmentMeta {
   std::vector<ColumnMeta> columns;
   TermTableMeta terms;   // "field\0token" → postings
   TermTableMeta traces;  // EncodeId(trace_id) → postings
+  // 0: term postings list rows. Otherwise they list granules of this many rows (a term is in
+  // some row of each listed granule): a smaller, inexact index for cold segments. The
+  // correlation-ID index always lists rows.
+  uint32_t term_granule_rows = 0;
 
   void EncodeTo(std::string* dst) const;
   bool DecodeFrom(Decoder* d);
@@ -49,6 +53,9 @@ struct SegmentWriteOptions {
   int zstd_level = 3;
   // zstd long-distance matching (cold segments: large blocks written once, read rarely).
   bool long_distance_matching = false;
+  // 0: the term index lists rows. Otherwise it lists granules of this many rows
+  // (SegmentMeta::term_granule_rows).
+  uint32_t term_granule_rows = 0;
   // Uncompressed term-table block size; 16 KiB makes a point lookup one small read.
   size_t term_block_bytes = 16 * 1024;
 };
@@ -65,9 +72,13 @@ Status WriteSegment(FileSystem* fs, const std::string& path, uint64_t id, int64_
                     const std::vector<Event>& events, const SegmentWriteOptions& options,
                     SegmentMeta* meta, uint64_t* file_size);
 
-// How archived (cold-tier) segments are rewritten: zstd's strong end with long-distance
-// matching, and 8x larger blocks so each compressed block sees more repetition. Cold segments
-// are written once and read rarely; decoding a larger block costs a needle query a few ms.
+// How archived (cold-tier) segments are rewritten for size: zstd's strong end (level 19)
+// with long-distance matching, and a term index that lists 8192-row granules instead of rows
+// (postings are most of a hot segment's index; granule lists take a few bytes). Queries verify
+// candidate granules against the columns, so answers stay exact; a needle query decodes one
+// block per matching granule, as a hot segment's verification would. The correlation-ID index
+// keeps exact rows. Blocks stay at 8192 rows: 16384 or 32768 saved 2-4% more but made cold
+// needle and trace lookups 2-5x slower (bench/results/tier-*.md).
 SegmentWriteOptions ColdSegmentWriteOptions();
 
 // Where a segment lives (storage/cold_tier.h).
@@ -93,8 +104,11 @@ class SegmentReader {
   // correlation-ID index, the meta and the footer (what ColdIndexCache keeps locally).
   uint64_t IndexTailBytes() const;
 
-  // Rows whose `field` holds token (lowercased). Empty bitmap when the term is absent.
+  // Rows whose `field` holds token (lowercased). Empty bitmap when the term is absent. With a
+  // granular term index (exact_term_postings() false) a superset: every row of the granules
+  // that hold the token.
   Result<Roaring> Postings(std::string_view field, std::string_view token) const;
+  bool exact_term_postings() const { return meta_.term_granule_rows == 0; }
   // Union of the postings of every token of field that starts with prefix (lowercased).
   Result<Roaring> PrefixPostings(std::string_view field, std::string_view prefix) const;
   // Calls fn(field, token, postings-bytes) for every term; used by maintenance tools.
@@ -132,7 +146,9 @@ class SegmentReader {
                                             bool fill_cache) const;
   Result<std::shared_ptr<const std::vector<std::string>>> Dictionary(
       const ColumnMeta& column) const;
-  Result<Roaring> DecodePostingsValue(std::string_view value) const;
+  // term: a term-index value (granular when the segment's term index is); else a
+  // correlation-index value (always rows).
+  Result<Roaring> DecodePostingsValue(std::string_view value, bool term) const;
 
   std::unique_ptr<RandomAccessFile> file_;
   SegmentMeta meta_;
