@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <set>
 
 #include "storage/coding.h"
@@ -109,6 +110,14 @@ int64_t SystemNowNs() {
 int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
 
 }  // namespace
+
+std::string DefaultColdDir(const std::string& data_dir) { return data_dir + "/cold"; }
+
+std::shared_ptr<ColdTier> ColdTierForTools(const std::string& data_dir) {
+  const char* env = getenv("TROVE_COLD_DIR");
+  return NewDirectoryColdTier(FileSystem::Default(),
+                              env && *env ? std::string(env) : DefaultColdDir(data_dir));
+}
 
 std::string TraceMapPrefix(std::string_view trace_id) {
   std::string enc = EncodeId(trace_id);

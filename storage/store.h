@@ -277,6 +277,12 @@ class Snapshot {
   const rocksdb::Snapshot* db_snapshot_ = nullptr;
 };
 
+// The cold-tier directory troved uses unless configured otherwise: DIR/cold.
+std::string DefaultColdDir(const std::string& data_dir);
+// The cold tier for tools that open a store directly (trove-inspect, trove-query): the
+// directory in $TROVE_COLD_DIR, else DefaultColdDir(data_dir).
+std::shared_ptr<ColdTier> ColdTierForTools(const std::string& data_dir);
+
 // Key of the global correlation map: u8 length + EncodeId(trace_id) + big-endian segment id.
 std::string TraceMapKey(std::string_view trace_id, uint64_t segment_id);
 std::string TraceMapPrefix(std::string_view trace_id);

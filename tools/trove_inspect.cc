@@ -258,6 +258,7 @@ trove::Result<std::unique_ptr<trove::Store>> OpenExisting(const std::string& dir
   }
   trove::StoreOptions options;
   options.background = false;
+  options.cold_tier = trove::ColdTierForTools(dir);
   return trove::Store::Open(options, dir);
 }
 
@@ -404,6 +405,7 @@ bool AppendAll(trove::Store& store, const std::vector<trove::Event>& events,
 
 Result<std::unique_ptr<trove::Store>> OpenForLoad(const std::string& dir) {
   trove::StoreOptions options;  // background flushing keeps the buffer bounded on big files
+  options.cold_tier = trove::ColdTierForTools(dir);
   auto opened = trove::Store::Open(options, dir);
   if (!opened.ok()) {
     fprintf(stderr, "trove-inspect: cannot open store %s: %s\n", dir.c_str(),

@@ -49,6 +49,7 @@ void PrintEvent(const Event& e, const std::vector<std::string>& fields, int inde
 std::unique_ptr<trove::Store> OpenStore(const std::string& dir) {
   trove::StoreOptions options;
   options.background = false;  // a reader: no flushes or merges from this process
+  options.cold_tier = trove::ColdTierForTools(dir);
   auto store = trove::Store::Open(options, dir);
   if (!store.ok()) {
     fprintf(stderr, "trove-query: %s\n", store.status().ToString().c_str());
