@@ -55,6 +55,11 @@ class FileSystem {
   virtual bool FileExists(const std::string& path) = 0;
 };
 
+// Raises this process's soft limit on open files to its hard limit (once). Every live segment
+// keeps its file open (a cold one also its cached index tail), and stores with years of hourly
+// partitions hold thousands of segments, beyond the common soft limit of 1024.
+void RaiseOpenFileLimit();
+
 // Writes data to path durably: a temporary file, fsync, rename, fsync of the directory.
 Status WriteFileAtomically(FileSystem* fs, const std::string& path, std::string_view data);
 

@@ -1,6 +1,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -155,6 +156,16 @@ class PosixFileSystem final : public FileSystem {
 FileSystem* FileSystem::Default() {
   static PosixFileSystem* fs = new PosixFileSystem();
   return fs;
+}
+
+void RaiseOpenFileLimit() {
+  static const bool raised = [] {
+    struct rlimit lim;
+    if (getrlimit(RLIMIT_NOFILE, &lim) != 0 || lim.rlim_cur >= lim.rlim_max) return false;
+    lim.rlim_cur = lim.rlim_max;
+    return setrlimit(RLIMIT_NOFILE, &lim) == 0;
+  }();
+  (void)raised;
 }
 
 Status WriteFileAtomically(FileSystem* fs, const std::string& path, std::string_view data) {

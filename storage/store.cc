@@ -162,6 +162,7 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options, const st
   if (options.maintenance_interval_ns <= 0) {
     return Status::InvalidArgument("maintenance_interval must be positive");
   }
+  RaiseOpenFileLimit();
   std::unique_ptr<Store> store(new Store(options, dir));
   TROVE_RETURN_IF_ERROR(options.fs->CreateDirs(dir + "/segments"));
   store->cold_cache_ = std::make_unique<ColdIndexCache>(options.fs, dir + "/cold-cache");
