@@ -12,6 +12,7 @@ AdminService::AdminService(Store* store, std::string data_dir)
 grpc::Status AdminService::Stats(grpc::ServerContext*, const v1::StatsRequest*,
                                  v1::StatsResponse* response) {
   StoreStatsToProto(store_->GetStats(), response);
+  TieringOptionsToProto(store_->options(), response);
   response->set_data_dir(data_dir_);
   response->set_uptime_ns(std::chrono::duration_cast<std::chrono::nanoseconds>(
                               std::chrono::steady_clock::now() - started_)
@@ -40,8 +41,16 @@ grpc::Status AdminService::Compact(grpc::ServerContext*, const v1::CompactReques
 }
 
 grpc::Status AdminService::Archive(grpc::ServerContext*, const v1::ArchiveRequest*,
-                                   v1::ArchiveResponse*) {
-  return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "archival arrives with the tiering issue");
+                                   v1::ArchiveResponse* response) {
+  // The pass works on segments only: flushing first means an operator's "archive now" (or
+  // "apply the retention now") also covers events still in the write-ahead buffer.
+  if (Status s = store_->Flush(); !s.ok()) return ToGrpcStatus(s);
+  auto counts = store_->RunMaintenance();
+  if (!counts.ok()) return ToGrpcStatus(counts.status());
+  MaintenanceCountsToProto(*counts, response->mutable_counts());
+  response->set_segments_archived(counts->archived_segments);
+  response->set_partitions_dropped(counts->dropped_partitions);
+  return grpc::Status::OK;
 }
 
 }  // namespace trove::server

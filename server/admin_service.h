@@ -1,7 +1,7 @@
 // AdminService: the trove.v1.Admin gRPC service: store statistics, the segment list, flush,
-// compact, and (with the tiering issue) archive.
+// compact, and archive (one retention and archival pass).
 //
-// Thread-safe: the store serialises flushes and merges itself.
+// Thread-safe: the store serialises flushes, merges and maintenance passes itself.
 #pragma once
 
 #include <grpcpp/grpcpp.h>
@@ -21,7 +21,7 @@ class AdminService final : public ::trove::v1::Admin::Service {
 
   grpc::Status Stats(grpc::ServerContext* context, const ::trove::v1::StatsRequest* request,
                      ::trove::v1::StatsResponse* response) override;
-  // Segments ordered by (min time, id), all in the hot tier for now.
+  // Segments ordered by (min time, id), each with its tier.
   grpc::Status ListSegments(grpc::ServerContext* context,
                             const ::trove::v1::ListSegmentsRequest* request,
                             ::trove::v1::ListSegmentsResponse* response) override;
@@ -29,7 +29,7 @@ class AdminService final : public ::trove::v1::Admin::Service {
                      ::trove::v1::FlushResponse* response) override;
   grpc::Status Compact(grpc::ServerContext* context, const ::trove::v1::CompactRequest* request,
                        ::trove::v1::CompactResponse* response) override;
-  // UNIMPLEMENTED until the tiering issue.
+  // Flush, then Store::RunMaintenance; the response holds that pass's counts.
   grpc::Status Archive(grpc::ServerContext* context, const ::trove::v1::ArchiveRequest* request,
                        ::trove::v1::ArchiveResponse* response) override;
 

@@ -2,11 +2,13 @@
 
 #include <cctype>
 #include <charconv>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <sstream>
 
 #include "query/parser.h"
+#include "storage/store.h"
 
 namespace trove::server {
 namespace {
@@ -33,6 +35,17 @@ bool SetDuration(std::string_view v, int64_t* out, std::string* expected) {
   int64_t ns = 0;
   if (!query::ParseDuration(v, &ns) || ns <= 0) {
     *expected = "a positive duration such as 30s, 5m, 1h, 1d";
+    return false;
+  }
+  *out = ns;
+  return true;
+}
+
+// A duration where 0 means "off" (archive_after, retention).
+bool SetDurationOrOff(std::string_view v, const char* off, int64_t* out, std::string* expected) {
+  int64_t ns = 0;
+  if (v != "0" && !query::ParseDuration(v, &ns)) {
+    *expected = std::string("a duration such as 30m, 12h, 7d, or 0 for ") + off;
     return false;
   }
   *out = ns;
@@ -91,6 +104,37 @@ const Setting kSettings[] = {
     {"max-event-bytes", "SIZE", "larger events are rejected one by one (default 1MiB)",
      [](std::string_view v, ServerConfig* c, std::string* e) {
        return SetSize(v, &c->max_event_bytes, e);
+     }},
+    {"cold-dir", "DIR", "cold-tier directory for archived segments (default DATA/cold)",
+     [](std::string_view v, ServerConfig* c, std::string* expected) {
+       if (v.empty()) {
+         *expected = "a directory";
+         return false;
+       }
+       c->cold_dir = std::string(v);
+       return true;
+     }},
+    {"archive-after", "DUR",
+     "move segments older than this to the cold tier; 0 = never (default 7d)",
+     [](std::string_view v, ServerConfig* c, std::string* e) {
+       return SetDurationOrOff(v, "never", &c->archive_after_ns, e);
+     }},
+    {"retention", "DUR", "drop partitions older than this; 0 = keep forever (default 0)",
+     [](std::string_view v, ServerConfig* c, std::string* e) {
+       return SetDurationOrOff(v, "forever", &c->retention_ns, e);
+     }},
+    {"max-disk-bytes", "SIZE",
+     "drop the oldest partitions while segments exceed this; 0 = no budget (default 0)",
+     [](std::string_view v, ServerConfig* c, std::string* expected) {
+       if (!ParseSize(v, &c->max_disk_bytes)) {
+         *expected = "a size such as 500GB, 200GiB, 1TB, or 0 for no budget";
+         return false;
+       }
+       return true;
+     }},
+    {"maintenance-interval", "DUR", "how often archival and retention run (default 1m)",
+     [](std::string_view v, ServerConfig* c, std::string* e) {
+       return SetDuration(v, &c->maintenance_interval_ns, e);
      }},
     {"max-message-bytes", "SIZE", "largest gRPC request message (default 64MiB)",
      [](std::string_view v, ServerConfig* c, std::string* e) {
@@ -154,6 +198,19 @@ const Setting* FindSetting(std::string_view name) {
   return nullptr;
 }
 
+// Size units of ParseSize, largest first (FormatSize picks the first that divides exactly).
+struct SizeUnit {
+  const char* name;        // lower case
+  const char* short_name;  // also accepted, or null
+  uint64_t bytes;
+};
+constexpr SizeUnit kSizeUnits[] = {
+    {"tib", "t", uint64_t{1} << 40}, {"tb", nullptr, 1'000'000'000'000},
+    {"gib", "g", uint64_t{1} << 30}, {"gb", nullptr, 1'000'000'000},
+    {"mib", "m", uint64_t{1} << 20}, {"mb", nullptr, 1'000'000},
+    {"kib", "k", uint64_t{1} << 10}, {"kb", nullptr, 1'000},
+};
+
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
   while (!s.empty() && isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
@@ -170,21 +227,52 @@ bool ParseSize(std::string_view text, uint64_t* bytes) {
   std::string unit;
   for (char c : text.substr(digits))
     unit += static_cast<char>(tolower(static_cast<unsigned char>(c)));
-  int shift = 0;
-  if (unit.empty() || unit == "b") {
-    shift = 0;
-  } else if (unit == "k" || unit == "kib") {
-    shift = 10;
-  } else if (unit == "m" || unit == "mib") {
-    shift = 20;
-  } else if (unit == "g" || unit == "gib") {
-    shift = 30;
-  } else {
-    return false;
+  uint64_t multiple = 0;
+  for (const SizeUnit& u : kSizeUnits) {
+    if (unit == u.name || (u.short_name != nullptr && unit == u.short_name)) multiple = u.bytes;
   }
-  if (n > (std::numeric_limits<uint64_t>::max() >> shift)) return false;
-  *bytes = n << shift;
+  if (unit.empty() || unit == "b") multiple = 1;
+  if (multiple == 0 || n > std::numeric_limits<uint64_t>::max() / multiple) return false;
+  *bytes = n * multiple;
   return true;
+}
+
+std::string FormatSize(uint64_t bytes) {
+  if (bytes == 0) return "0";
+  for (const SizeUnit& u : kSizeUnits) {  // largest first
+    if (bytes % u.bytes == 0) {
+      std::string name = u.name;
+      // Display spelling: "KiB", "GB".
+      name[0] = static_cast<char>(toupper(static_cast<unsigned char>(name[0])));
+      name.back() = 'B';
+      return std::to_string(bytes / u.bytes) + name;
+    }
+  }
+  return std::to_string(bytes);
+}
+
+std::string FormatDurationSetting(int64_t ns) {
+  if (ns == 0) return "0";
+  static constexpr struct {
+    const char* name;
+    int64_t ns;
+  } kUnits[] = {{"d", 24 * 3600 * kSecond},
+                {"h", 3600 * kSecond},
+                {"m", 60 * kSecond},
+                {"s", kSecond},
+                {"ms", 1'000'000},
+                {"us", 1'000},
+                {"ns", 1}};
+  std::string out = ns < 0 ? "-" : "";
+  uint64_t left = ns < 0 ? 0 - static_cast<uint64_t>(ns) : static_cast<uint64_t>(ns);
+  for (const auto& u : kUnits) {
+    const uint64_t unit = static_cast<uint64_t>(u.ns);
+    if (left >= unit) {
+      out += std::to_string(left / unit) + u.name;
+      left %= unit;
+    }
+  }
+  return out;
 }
 
 Status ApplyConfigText(std::string_view text, std::string_view source, ServerConfig* config) {
@@ -294,12 +382,51 @@ Status ValidateServerConfig(const ServerConfig& c) {
   if (c.max_message_bytes > std::numeric_limits<int>::max()) {
     return Status::InvalidArgument("max-message-bytes must be below 2GiB (a gRPC limit)");
   }
+  if (c.archive_after_ns < 0 || c.retention_ns < 0) {
+    return Status::InvalidArgument("archive-after and retention must not be negative");
+  }
+  if (c.maintenance_interval_ns <= 0) {
+    return Status::InvalidArgument("maintenance-interval must be positive");
+  }
+  // The store deletes files in its own directories that its catalog does not name, so cold
+  // objects there (or store files in the cold tier) would be deleted.
+  // (Lexical: symlinks are not followed. The error_code overloads keep exceptions in.)
+  std::error_code ignored;
+  const std::filesystem::path data =
+      std::filesystem::absolute(c.data_dir, ignored).lexically_normal();
+  const std::filesystem::path cold =
+      std::filesystem::absolute(ColdDir(c), ignored).lexically_normal();
+  auto within = [](const std::filesystem::path& dir, const std::filesystem::path& p) {
+    const auto rel = p.lexically_relative(dir);
+    return !rel.empty() && *rel.begin() != "..";
+  };
+  if (cold.lexically_relative(data) == "." || within(data / "segments", cold) ||
+      within(data / "db", cold) || within(data / "cold-cache", cold)) {
+    return Status::InvalidArgument("cold-dir " + ColdDir(c) +
+                                   " must not be the data directory or inside its segments/, "
+                                   "db/ or cold-cache/");
+  }
   if (c.max_event_bytes > c.max_message_bytes) {
     return Status::InvalidArgument("max-event-bytes (" + std::to_string(c.max_event_bytes) +
                                    ") must not exceed max-message-bytes (" +
                                    std::to_string(c.max_message_bytes) + ")");
   }
   return Status::OK();
+}
+
+std::string ColdDir(const ServerConfig& c) {
+  return c.cold_dir.empty() ? DefaultColdDir(c.data_dir) : c.cold_dir;
+}
+
+std::string TieringSummary(const ServerConfig& c) {
+  auto duration_or = [](int64_t ns, const char* off) {
+    return ns == 0 ? std::string(off) : FormatDurationSetting(ns);
+  };
+  return "cold tier dir:" + ColdDir(c) + ", archive after " +
+         duration_or(c.archive_after_ns, "never") + ", retention " +
+         duration_or(c.retention_ns, "forever") + ", disk budget " +
+         (c.max_disk_bytes == 0 ? std::string("none") : FormatSize(c.max_disk_bytes)) +
+         ", maintenance every " + FormatDurationSetting(c.maintenance_interval_ns);
 }
 
 std::string ServerUsage() {
@@ -317,7 +444,8 @@ std::string ServerUsage() {
   }
   out += "  --help                     this text\n";
   out +=
-      "\nDurations: 500ms, 30s, 5m, 1h, 1d. Sizes: 1048576, 64KiB, 32MiB, 1GiB.\n"
+      "\nDurations: 500ms, 30s, 5m, 1h, 1d, 1w. Sizes: 1048576, 64KiB, 32MiB, 1GiB, 2TiB\n"
+      "(K/M/G/T and KiB..TiB are powers of 1024), or 500MB, 100GB, 1TB (powers of 1000).\n"
       "Exit status: 0 after a clean shutdown (SIGTERM/SIGINT), 2 for configuration errors,\n"
       "1 when the server cannot start (data directory, address in use).\n";
   return out;

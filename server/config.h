@@ -35,6 +35,25 @@ struct ServerConfig {
   // Larger events are rejected one by one with a reason (DESIGN.md §1: 1 MiB).
   uint64_t max_event_bytes = 1 << 20;
 
+  // ---- tiering and retention (StoreOptions; storage/cold_tier.h) ----
+  // Where archived segments go; empty means DATA/cold (ColdDir()). troved always opens a cold
+  // tier, even with archival off, so a store that already holds cold segments stays readable.
+  // Must not be shared by two stores: each removes cold objects its catalog does not name.
+  std::string cold_dir;
+  // Segments whose newest event is older than this are recompressed and moved to the cold
+  // tier; 0 turns archival off. A week keeps the days people search most on the fast disk.
+  int64_t archive_after_ns = int64_t{7} * 24 * 3600 * 1'000'000'000;
+  // Whole partitions that ended longer ago than this are dropped; 0 keeps data forever, because
+  // deleting logs must be a decision, not a default.
+  int64_t retention_ns = 0;
+  // While segment files of both tiers take more than this, the oldest partitions are dropped
+  // (the newest is always kept); 0 means no budget.
+  uint64_t max_disk_bytes = 0;
+  // How often the background retention and archival pass runs. A minute keeps the store
+  // within its budget promptly; a pass with nothing to do only walks the in-memory segment
+  // list.
+  int64_t maintenance_interval_ns = int64_t{60} * 1'000'000'000;
+
   // ---- request limits ----
   // Largest request message gRPC accepts. 64 MiB holds a max_batch_events batch of typical
   // 300–500-byte events with room to spare, while bounding the memory one call can pin.
@@ -75,14 +94,34 @@ Status ApplyConfigText(std::string_view text, std::string_view source, ServerCon
 // Reads path and applies it with ApplyConfigText. IOError when it cannot be read.
 Status ApplyConfigFile(const std::string& path, ServerConfig* config);
 
-// Checks relations between fields (positive sizes, limits that make sense together).
+// Checks relations between fields (positive sizes, limits that make sense together, a cold
+// directory that is not one of the store's own).
 Status ValidateServerConfig(const ServerConfig& config);
+
+// The cold-tier directory in effect: config.cold_dir, or DefaultColdDir(data_dir) (DATA/cold,
+// where trove-inspect and trove-query look too) when it is empty.
+std::string ColdDir(const ServerConfig& config);
+
+// The tiering settings as one line for troved's start-up log, e.g. "cold tier dir:./d/cold,
+// archive after 7d, retention forever, disk budget 500GB, maintenance every 1m" ("never",
+// "forever", "none" for the settings that are off).
+std::string TieringSummary(const ServerConfig& config);
 
 // The --help text.
 std::string ServerUsage();
 
-// Sizes: "65536", "64KiB", "64K", "32MiB", "32M", "1GiB", "1G" (binary multiples). False on
-// anything else or on overflow.
+// Sizes: a byte count ("65536") or a whole number with a unit, case-insensitive. KiB, MiB,
+// GiB, TiB and the short K, M, G, T are powers of 1024 ("64KiB", "32M"); KB, MB, GB, TB are
+// powers of 1000, as disks are sold and `df -H` counts ("500GB" = 500,000,000,000). False on
+// anything else (fractions, signs) or on overflow.
 bool ParseSize(std::string_view text, uint64_t* bytes);
+
+// The inverse of ParseSize for display: the largest unit that divides bytes exactly ("32MiB",
+// "500GB", "1023"), so a logged value can be pasted back into a config file.
+std::string FormatSize(uint64_t bytes);
+
+// A duration as query/parser.h ParseDuration reads it, largest units first: "7d", "1h30m",
+// "500ms"; "0" for zero.
+std::string FormatDurationSetting(int64_t ns);
 
 }  // namespace trove::server

@@ -154,6 +154,9 @@ void ExplainToProto(const query::ExplainStats& in, double elapsed_ms, v1::Explai
   for (const std::string& t : in.terms) SetText(t, out->add_terms());
   for (const std::string& c : in.columns_read) SetText(c, out->add_columns_read());
   out->set_elapsed_ms(elapsed_ms);
+  out->set_segments_hot(in.segments_hot);
+  out->set_segments_cold(in.segments_cold);
+  for (const std::string& r : in.segments_read) SetText(r, out->add_segments_read());
 }
 
 void TraceToProto(query::Trace* in, v1::GetTraceResponse* out) {
@@ -182,6 +185,26 @@ void TraceToProto(query::Trace* in, v1::GetTraceResponse* out) {
   out->set_end_ns(in->end_ns);
 }
 
+void MaintenanceCountsToProto(const MaintenanceCounts& in, v1::MaintenanceCounts* out) {
+  out->set_archived_segments(in.archived_segments);
+  out->set_archived_rows(in.archived_rows);
+  out->set_archived_hot_bytes(in.archived_hot_bytes);
+  out->set_archived_cold_bytes(in.archived_cold_bytes);
+  out->set_dropped_partitions(in.dropped_partitions);
+  out->set_dropped_segments(in.dropped_segments);
+  out->set_dropped_rows(in.dropped_rows);
+  out->set_dropped_bytes(in.dropped_bytes);
+  out->set_dropped_by_retention(in.dropped_by_retention);
+  out->set_dropped_by_disk(in.dropped_by_disk);
+}
+
+void TierStatsToProto(const TierStats& in, v1::TierStats* out) {
+  out->set_segments(in.segments);
+  out->set_rows(in.rows);
+  out->set_bytes(in.bytes);
+  out->set_raw_bytes(in.raw_bytes);
+}
+
 void StoreStatsToProto(const StoreStats& in, v1::StatsResponse* out) {
   out->set_segments(in.segments);
   out->set_segment_rows(in.segment_rows);
@@ -193,6 +216,20 @@ void StoreStatsToProto(const StoreStats& in, v1::StatsResponse* out) {
   out->set_merges(in.merges);
   out->set_db_bytes(in.db_bytes);
   SetText(in.background_error, out->mutable_background_error());
+  TierStatsToProto(in.hot, out->mutable_hot());
+  TierStatsToProto(in.cold, out->mutable_cold());
+  out->set_cold_cache_bytes(in.cold_cache_bytes);
+  SetText(in.cold_tier, out->mutable_cold_tier());
+  MaintenanceCountsToProto(in.maintenance, out->mutable_maintenance());
+  out->set_maintenance_passes(in.maintenance_passes);
+  SetText(in.maintenance_error, out->mutable_maintenance_error());
+}
+
+void TieringOptionsToProto(const StoreOptions& in, v1::StatsResponse* out) {
+  out->set_archive_after_ns(in.archive_after_ns);
+  out->set_retention_ns(in.retention_ns);
+  out->set_max_disk_bytes(in.max_disk_bytes);
+  out->set_maintenance_interval_ns(in.maintenance_interval_ns);
 }
 
 void SegmentToProto(const SegmentReader& in, int64_t partition_ns, v1::SegmentInfo* out) {
@@ -204,7 +241,7 @@ void SegmentToProto(const SegmentReader& in, int64_t partition_ns, v1::SegmentIn
   out->set_rows(m.rows);
   out->set_bytes(in.file_size());
   out->set_raw_bytes(m.raw_bytes);
-  out->set_tier("hot");  // the cold tier arrives with the tiering issue
+  out->set_tier(TierName(in.tier()));
   SetText(in.path(), out->mutable_path());
 }
 

@@ -50,8 +50,12 @@ void TraceToProto(query::Trace* in, v1::GetTraceResponse* out);
 
 // ---- admin ----
 
-// Everything but data_dir and uptime_ns, which the caller knows.
+// Everything but data_dir, uptime_ns and the tiering settings, which the caller knows.
 void StoreStatsToProto(const StoreStats& in, v1::StatsResponse* out);
+// The tiering settings of StatsResponse (archive_after_ns … maintenance_interval_ns).
+void TieringOptionsToProto(const StoreOptions& in, v1::StatsResponse* out);
+void TierStatsToProto(const TierStats& in, v1::TierStats* out);
+void MaintenanceCountsToProto(const MaintenanceCounts& in, v1::MaintenanceCounts* out);
 void SegmentToProto(const SegmentReader& in, int64_t partition_ns, v1::SegmentInfo* out);
 
 // ---- errors ----

@@ -11,6 +11,7 @@
 #include "server/cancel_watcher.h"
 #include "server/tail_hub.h"
 #include "server/trove_service.h"
+#include "storage/cold_tier.h"
 #include "storage/store.h"
 
 namespace trove::server {
@@ -28,11 +29,25 @@ Result<std::unique_ptr<TroveServer>> TroveServer::Start(const ServerConfig& conf
   store_options.flush_bytes = config.flush_bytes;
   store_options.flush_age_ns = config.flush_age_ns;
   store_options.limits.max_event_bytes = config.max_event_bytes;
+  // Created now, so an unusable cold directory stops the start instead of the first archival
+  // an hour or a week later.
+  const std::string cold_dir = ColdDir(config);
+  if (Status s = FileSystem::Default()->CreateDirs(cold_dir); !s.ok()) {
+    return Status::IOError("cannot create the cold-tier directory " + cold_dir + ": " +
+                           s.ToString());
+  }
+  store_options.cold_tier = NewDirectoryColdTier(FileSystem::Default(), cold_dir);
+  store_options.archive_after_ns = config.archive_after_ns;
+  store_options.retention_ns = config.retention_ns;
+  store_options.max_disk_bytes = config.max_disk_bytes;
+  store_options.maintenance_interval_ns = config.maintenance_interval_ns;
   auto store = Store::Open(store_options, config.data_dir);
   if (!store.ok()) {
     std::string hint;
     if (store.status().message().find("LOCK") != std::string::npos) {
       hint = " (is another troved using this directory?)";
+    } else if (store.status().message().find(cold_dir) != std::string::npos) {
+      hint = " (is --cold-dir the directory its segments were archived to?)";
     }
     return Status::IOError("cannot open the store in " + config.data_dir + ": " +
                            store.status().ToString() + hint);

@@ -33,10 +33,11 @@ class TroveService;
 
 class TroveServer {
  public:
-  // Opens (or creates) the store in config.data_dir, binds config.listen and starts serving.
-  // Errors: InvalidArgument for a bad config, IOError when the store cannot be opened (another
-  // troved holds it, no permission) or the address cannot be bound (in use, not local); the
-  // message names the directory or address.
+  // Opens (or creates) the store in config.data_dir with its cold tier in ColdDir(config)
+  // (created when missing), binds config.listen and starts serving. Errors: InvalidArgument
+  // for a bad config, IOError when the store cannot be opened (another troved holds it, no
+  // permission, cold segments missing from the cold directory) or the address cannot be bound
+  // (in use, not local); the message names the directory or address.
   static Result<std::unique_ptr<TroveServer>> Start(const ServerConfig& config);
 
   ~TroveServer();  // Shutdown()

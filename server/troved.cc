@@ -42,6 +42,7 @@ int main(int argc, char** argv) {
   }
   fprintf(stderr, "troved listening on %s, data in %s\n", (*server)->address().c_str(),
           config.data_dir.c_str());
+  fprintf(stderr, "troved: %s\n", trove::server::TieringSummary(config).c_str());
 
   int signal_number = 0;
   while (sigwait(&stop_signals, &signal_number) != 0) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "storage/coding.h"
 #include "storage/format.h"
 
 namespace trove {
@@ -89,14 +90,16 @@ class TailCachedFile final : public RandomAccessFile {
   const uint64_t tail_start_;
 };
 
-// The last kFooterSize bytes of a file, or empty when it is shorter.
-std::string FooterOf(const RandomAccessFile& f) {
-  std::string footer;
-  if (f.Size() < format::kFooterSize ||
-      !f.Read(f.Size() - format::kFooterSize, format::kFooterSize, &footer).ok()) {
-    return std::string();
-  }
-  return footer;
+// The checksum a cache entry is checked against: CRC-32 of the tail without its last 40 bytes.
+// The segment footer is left out because it carries a CRC of itself: CRC-32 cannot tell two
+// tails apart that differ only in such a self-checksummed trailer of equal length. The footer
+// is compared with the object's instead.
+uint32_t TailCrc(std::string_view tail) {
+  return Crc32(tail.substr(0, tail.size() - std::min(tail.size(), format::kFooterSize)));
+}
+
+std::string_view FooterOf(std::string_view tail) {
+  return tail.substr(tail.size() - std::min(tail.size(), format::kFooterSize));
 }
 
 }  // namespace
@@ -106,30 +109,46 @@ std::unique_ptr<ColdTier> NewDirectoryColdTier(FileSystem* fs, std::string dir) 
 }
 
 Status ColdIndexCache::Fill(const std::string& name, const RandomAccessFile& whole,
-                            uint64_t tail_bytes) {
+                            uint64_t tail_bytes, uint32_t* tail_crc) {
   if (tail_bytes == 0 || tail_bytes > whole.Size()) {
     return Status::InvalidArgument(name + ": cache tail of " + std::to_string(tail_bytes) +
                                    " bytes does not fit a " + std::to_string(whole.Size()) +
                                    "-byte segment");
   }
+  // Tails are the index part of a segment: small enough to hold once in memory.
+  std::string tail;
+  TROVE_RETURN_IF_ERROR(whole.Read(whole.Size() - tail_bytes, tail_bytes, &tail));
+  *tail_crc = TailCrc(tail);
   TROVE_RETURN_IF_ERROR(fs_->CreateDirs(dir_));
-  return CopyToFileAtomically(fs_, whole, whole.Size() - tail_bytes, tail_bytes, dir_,
-                              name + ".tail");
+  return WriteFileAtomically(fs_, PathOf(name), tail);
 }
 
 Result<std::unique_ptr<RandomAccessFile>> ColdIndexCache::Wrap(
-    const std::string& name, std::unique_ptr<RandomAccessFile> object, uint64_t tail_bytes) {
-  if (tail_bytes == 0 || tail_bytes > object->Size()) return object;
+    const std::string& name, std::unique_ptr<RandomAccessFile> object, uint64_t tail_bytes,
+    uint32_t tail_crc) {
+  if (tail_bytes < format::kFooterSize || tail_bytes > object->Size()) return object;
+  std::string object_footer;
+  if (!object->Read(object->Size() - format::kFooterSize, format::kFooterSize, &object_footer)
+           .ok()) {
+    return object;  // its own reads will report the problem
+  }
   auto open_valid = [&]() -> std::unique_ptr<RandomAccessFile> {
     if (!fs_->FileExists(PathOf(name))) return nullptr;
     auto tail = fs_->NewRandomAccessFile(PathOf(name));
-    if (!tail.ok() || (*tail)->Size() != tail_bytes) return nullptr;
-    const std::string footer = FooterOf(**tail);
-    if (footer.empty() || footer != FooterOf(*object)) return nullptr;
+    std::string bytes;
+    if (!tail.ok() || (*tail)->Size() != tail_bytes || !(*tail)->Read(0, tail_bytes, &bytes).ok() ||
+        TailCrc(bytes) != tail_crc || FooterOf(bytes) != object_footer) {
+      return nullptr;
+    }
     return std::move(*tail);
   };
   auto tail = open_valid();
-  if (!tail && Fill(name, *object, tail_bytes).ok()) tail = open_valid();
+  if (!tail) {
+    uint32_t object_crc = 0;
+    if (Fill(name, *object, tail_bytes, &object_crc).ok() && object_crc == tail_crc) {
+      tail = open_valid();
+    }
+  }
   if (!tail) return object;  // uncached: correct, only slower
   return std::unique_ptr<RandomAccessFile>(
       std::make_unique<TailCachedFile>(std::move(object), std::move(tail)));

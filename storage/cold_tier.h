@@ -43,21 +43,27 @@ std::unique_ptr<ColdTier> NewDirectoryColdTier(FileSystem* fs, std::string dir);
 
 // A local cache of cold segment tails, in its own directory ("DIR/cold-cache"). Entry `name`
 // holds the last `tail_bytes` bytes of the object `name`; reads that fall inside the tail are
-// served locally, the rest go to the cold tier. An entry is trusted only when its size matches
-// and its last 40 bytes (the segment footer, which checksums the meta) equal the object's.
+// served locally, the rest go to the cold tier. An entry is trusted only when its size and the
+// CRC-32 of all but its last 40 bytes equal what the catalog recorded when the segment was
+// archived, and its last 40 bytes (the segment footer) equal the object's; so a damaged or
+// stale entry is rebuilt from the object instead of being blamed on it, and a damaged object
+// footer is still noticed.
 class ColdIndexCache {
  public:
   ColdIndexCache(FileSystem* fs, std::string dir) : fs_(fs), dir_(std::move(dir)) {}
   const std::string& dir() const { return dir_; }
 
-  // Writes the cache entry for `name` from a local copy of the whole segment.
-  Status Fill(const std::string& name, const RandomAccessFile& whole, uint64_t tail_bytes);
+  // Writes the cache entry for `name` from a local copy of the whole segment; *tail_crc gets
+  // the checksum Wrap checks it against.
+  Status Fill(const std::string& name, const RandomAccessFile& whole, uint64_t tail_bytes,
+              uint32_t* tail_crc);
   // The cold object with its cached tail in front of it. Without a valid entry (missing,
-  // stale, or tail_bytes == 0) the entry is rebuilt from the object first; on failure to
-  // cache, reads simply all go to the cold tier.
+  // damaged, stale) the entry is rebuilt from the object first; when that fails, or the
+  // object's own tail does not match (a damaged object: its reads will say so), or
+  // tail_bytes is smaller than a footer, reads all go to the cold tier.
   Result<std::unique_ptr<RandomAccessFile>> Wrap(const std::string& name,
                                                  std::unique_ptr<RandomAccessFile> object,
-                                                 uint64_t tail_bytes);
+                                                 uint64_t tail_bytes, uint32_t tail_crc);
   Status Remove(const std::string& name);
   // Removes entries whose name is not in `keep`.
   Status RemoveAllBut(const std::vector<std::string>& keep);

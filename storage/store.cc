@@ -54,10 +54,11 @@ struct CatalogEntry {
   uint64_t file_size = 0;
   Tier tier = Tier::kHot;
   uint64_t tail_bytes = 0;  // cold only: the index tail kept in the local cache
+  uint32_t tail_crc = 0;    // cold only: its CRC-32
 
-  static CatalogEntry Of(const SegmentReader& r, uint64_t tail_bytes = 0) {
+  static CatalogEntry Of(const SegmentReader& r, uint64_t tail_bytes = 0, uint32_t tail_crc = 0) {
     return {r.meta().partition, r.rows(), r.meta().min_time, r.meta().max_time,
-            r.file_size(),      r.tier(), tail_bytes};
+            r.file_size(),      r.tier(), tail_bytes,          tail_crc};
   }
   std::string Encode() const {
     std::string v;
@@ -69,6 +70,7 @@ struct CatalogEntry {
     if (tier != Tier::kHot) {  // hot entries keep the original five fields
       PutVarint64(&v, static_cast<uint64_t>(tier));
       PutVarint64(&v, tail_bytes);
+      PutFixed32(&v, tail_crc);
     }
     return v;
   }
@@ -82,7 +84,7 @@ struct CatalogEntry {
     if (!d.done()) {
       uint64_t t;
       if (!d.GetVarint64(&t) || t != static_cast<uint64_t>(Tier::kCold) ||
-          !d.GetVarint64(&tail_bytes)) {
+          !d.GetVarint64(&tail_bytes) || !d.GetFixed32(&tail_crc)) {
         return false;
       }
       tier = Tier::kCold;
@@ -243,7 +245,7 @@ Status Store::Recover() {
                                        SegmentFileName(id) +
                                        " but no cold tier is configured (set the cold directory)");
       }
-      TROVE_ASSIGN_OR_RETURN(reader, OpenCold(id, entry.tail_bytes));
+      TROVE_ASSIGN_OR_RETURN(reader, OpenCold(id, entry.tail_bytes, entry.tail_crc));
       cold_tail_bytes_[id] = entry.tail_bytes;
     } else {
       TROVE_ASSIGN_OR_RETURN(reader, SegmentReader::Open(options_.fs, SegmentPath(id)));
@@ -603,10 +605,12 @@ void MaintenanceCounts::Add(const MaintenanceCounts& o) {
   dropped_by_disk += o.dropped_by_disk;
 }
 
-Result<std::shared_ptr<SegmentReader>> Store::OpenCold(uint64_t id, uint64_t tail_bytes) {
+Result<std::shared_ptr<SegmentReader>> Store::OpenCold(uint64_t id, uint64_t tail_bytes,
+                                                       uint32_t tail_crc) {
   const std::string name = SegmentFileName(id);
   TROVE_ASSIGN_OR_RETURN(auto object, options_.cold_tier->Open(name));
-  TROVE_ASSIGN_OR_RETURN(auto file, cold_cache_->Wrap(name, std::move(object), tail_bytes));
+  TROVE_ASSIGN_OR_RETURN(auto file,
+                         cold_cache_->Wrap(name, std::move(object), tail_bytes, tail_crc));
   return SegmentReader::Open(std::move(file), Tier::kCold);
 }
 
@@ -628,8 +632,11 @@ Result<MaintenanceCounts> Store::RunMaintenanceLocked() {
   return counts;
 }
 
-Status Store::DropPartitionsLocked(MaintenanceCounts* counts) {
+Status Store::DropPartitionsLocked(MaintenanceCounts* done) {
   if (options_.retention_ns == 0 && options_.max_disk_bytes == 0) return Status::OK();
+  // Counted into *done only once the drop is committed.
+  MaintenanceCounts pass;
+  MaintenanceCounts* counts = &pass;
   // Partitions, oldest first, with their segments.
   std::map<int64_t, std::vector<std::shared_ptr<SegmentReader>>> partitions;
   uint64_t total_bytes = 0;
@@ -651,6 +658,7 @@ Status Store::DropPartitionsLocked(MaintenanceCounts* counts) {
     return p < FloorDiv(cutoff, options_.partition_ns);
   };
   std::vector<std::shared_ptr<SegmentReader>> drop;
+  std::vector<std::string> log;  // printed once the drop is committed
   size_t left = partitions.size();
   for (const auto& [p, segs] : partitions) {
     const bool old = expired(p);
@@ -663,10 +671,13 @@ Status Store::DropPartitionsLocked(MaintenanceCounts* counts) {
       bytes += r->file_size();
       drop.push_back(r);
     }
-    fprintf(stderr, "trove: dropping partition %lld (%zu segments, %llu events, %llu bytes): %s\n",
-            static_cast<long long>(p), segs.size(), static_cast<unsigned long long>(rows),
-            static_cast<unsigned long long>(bytes),
-            old ? "older than retention" : "over the disk budget");
+    char line[200];
+    snprintf(line, sizeof line,
+             "trove: dropping partition %lld (%zu segments, %llu events, %llu bytes): %s\n",
+             static_cast<long long>(p), segs.size(), static_cast<unsigned long long>(rows),
+             static_cast<unsigned long long>(bytes),
+             old ? "older than retention" : "over the disk budget");
+    log.push_back(line);
     ++counts->dropped_partitions;
     ++(old ? counts->dropped_by_retention : counts->dropped_by_disk);
     counts->dropped_segments += segs.size();
@@ -688,6 +699,8 @@ Status Store::DropPartitionsLocked(MaintenanceCounts* counts) {
       cold_tail_bytes_.erase(r->id());
     }
   }));
+  done->Add(pass);
+  for (const std::string& line : log) fputs(line.c_str(), stderr);
   // The files are unreachable now; a failure to delete leaves orphans the next Open removes.
   for (const auto& r : drop) {
     if (r->tier() == Tier::kCold) {
@@ -731,6 +744,7 @@ Status Store::ArchiveSegment(const std::shared_ptr<SegmentReader>& in, Maintenan
                                      options_.cold_segment, &meta, &size));
   events = std::vector<Event>();
   uint64_t tail_bytes;
+  uint32_t tail_crc;
   {
     TROVE_ASSIGN_OR_RETURN(auto rewritten, SegmentReader::Open(options_.fs, staging));
     if (rewritten->rows() != in->rows()) {
@@ -746,16 +760,16 @@ Status Store::ArchiveSegment(const std::shared_ptr<SegmentReader>& in, Maintenan
   TROVE_RETURN_IF_ERROR(options_.cold_tier->Put(staging, name));
   {
     TROVE_ASSIGN_OR_RETURN(auto local, options_.fs->NewRandomAccessFile(staging));
-    TROVE_RETURN_IF_ERROR(cold_cache_->Fill(name, *local, tail_bytes));
+    TROVE_RETURN_IF_ERROR(cold_cache_->Fill(name, *local, tail_bytes, &tail_crc));
   }
-  TROVE_ASSIGN_OR_RETURN(auto cold, OpenCold(id, tail_bytes));
+  TROVE_ASSIGN_OR_RETURN(auto cold, OpenCold(id, tail_bytes, tail_crc));
   if (cold->rows() != in->rows() || cold->file_size() != size) {
     return Status::Corruption(cold->path() + ": cold copy does not match what was written");
   }
   // 3. One catalog write flips the segment to the cold tier. The id and the events are the
   //    same, so the correlation map stays valid as it is.
   rocksdb::WriteBatch wb;
-  wb.Put(db_->catalog, CatalogKey(id), CatalogEntry::Of(*cold, tail_bytes).Encode());
+  wb.Put(db_->catalog, CatalogKey(id), CatalogEntry::Of(*cold, tail_bytes, tail_crc).Encode());
   TROVE_RETURN_IF_ERROR(CommitToCatalog(&wb, "commit archival to catalog", [&] {
     segments_[id] = cold;
     cold_tail_bytes_[id] = tail_bytes;

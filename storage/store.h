@@ -208,7 +208,8 @@ class Store {
   Status ArchiveSegment(const std::shared_ptr<SegmentReader>& in, MaintenanceCounts* counts);
   Result<MaintenanceCounts> RunMaintenanceLocked();
   // Opens cold segment id through the tier and the index cache.
-  Result<std::shared_ptr<SegmentReader>> OpenCold(uint64_t id, uint64_t tail_bytes);
+  Result<std::shared_ptr<SegmentReader>> OpenCold(uint64_t id, uint64_t tail_bytes,
+                                                   uint32_t tail_crc);
   // REQUIRES: mu_ held.
   void LatchBackgroundError(const Status& s);
   // Commits wb (plus the persisted next segment id) durably under commit_mu_, then runs apply

@@ -2,7 +2,7 @@
 # End-to-end check of the `trove` CLI against a real troved (DESIGN.md §5): usage errors, an
 # unreachable server, JSON-lines and text ingest (with malformed lines named by line number),
 # search (human and --json output, checked with python3's json module), trace, stats, bad
-# queries, live tail, admin, and a restart that keeps the data.
+# queries, live tail, admin, a restart that keeps the data, and archival to the cold tier.
 # Usage: cli_test.sh PATH/TO/troved PATH/TO/trove
 set -u
 troved=$1
@@ -33,7 +33,7 @@ expect_exit() {
   [ "$rc" -eq "$want" ] || fail "'$*' exited $rc, want $want; stderr: $(cat "$dir/err")"
 }
 start_troved() {
-  "$troved" --data "$dir/data" --listen "$addr" >> "$dir/troved.log" 2>&1 &
+  "$troved" --data "$dir/data" --listen "$addr" "$@" >> "$dir/troved.log" 2>&1 &
   pid=$!
   for _ in $(seq 1 100); do
     t admin stats > /dev/null 2>&1 && return 0
@@ -339,4 +339,74 @@ stop_troved
 start_troved
 t stats 'source:gen | stats count() n' --json > "$dir/out" || fail "stats after second restart"
 grep -q "{\"n\":$good}" "$dir/out" || fail "after flush and restart: $(cat "$dir/out")"
+
+# ---- tiering: archive, per-tier stats, explain, restart ---------------------------------------
+# 500 events 40 days old (past the default archive-after of 7d) in three hours. A long
+# maintenance interval, and waiting out the pass troved runs at start, leave the archiving to
+# `admin archive`.
+stop_troved
+start_troved --maintenance-interval 1h
+for _ in $(seq 1 100); do
+  t admin stats --json > "$dir/out" 2> /dev/null
+  python3 -c 'import json,sys; sys.exit(json.load(open(sys.argv[1]))["maintenance_passes"] < 1)' \
+    "$dir/out" 2> /dev/null && break
+  sleep 0.1
+done
+python3 - "$dir/old.jsonl" <<'EOF'
+import json, sys, time
+base = int(time.time()) - 40 * 86400
+with open(sys.argv[1], "w") as f:
+    for i in range(500):
+        f.write(json.dumps({"ts": base + i * 20, "service": "archive", "msg": "glacier88 %d" % i}) + "\n")
+EOF
+expect_exit 0 t ingest "$dir/old.jsonl"
+grep -q "^500 accepted, 0 rejected$" "$dir/out" || fail "old ingest: $(cat "$dir/out")"
+expect_exit 0 t admin archive  # flushes first, so the buffered events are archived too
+grep -Eq "^archived [0-9]+ segments? \(500 events\): [0-9.]+ [KM]?i?B hot -> [0-9.]+ [KM]?i?B cold; dropped 0 partitions$" \
+  "$dir/out" || fail "admin archive: $(cat "$dir/out")"
+expect_exit 0 t admin archive --json
+python3 -c 'import json,sys; a = json.load(open(sys.argv[1])); assert a["archived_segments"] == 0 and a["dropped_partitions"] == 0, a' \
+  "$dir/out" || fail "second archive --json: $(cat "$dir/out")"
+expect_exit 0 t admin segments --json
+python3 - "$dir/out" <<'EOF' || fail "segments tiers: $(cat "$dir/out")"
+import json, sys
+segs = [json.loads(l) for l in open(sys.argv[1])]
+cold = [s for s in segs if s["tier"] == "cold"]
+assert all(s["tier"] in ("hot", "cold") for s in segs), segs
+assert sum(s["rows"] for s in cold) == 500, cold
+assert all("/cold/seg-" in s["path"] for s in cold), cold
+EOF
+expect_exit 0 t admin segments
+grep -Eq " cold +.*/cold/seg-" "$dir/out" || fail "segments table: $(cat "$dir/out")"
+expect_exit 0 t admin stats --json
+python3 - "$dir/out" "$dir/data/cold" <<'EOF' || fail "admin stats --json tiers: $(cat "$dir/out")"
+import json, sys
+s = json.load(open(sys.argv[1]))
+hot, cold = s["hot"], s["cold"]
+for k, total in (("segments", "segments"), ("rows", "segment_rows"), ("bytes", "segment_bytes"),
+                 ("raw_bytes", "segment_raw_bytes")):
+    assert hot[k] + cold[k] == s[total], (k, s)
+assert cold["rows"] == 500 and cold["bytes"] > 0, s
+assert s["cold_tier"] == "dir:" + sys.argv[2], s
+assert s["archive_after_ns"] == 7 * 86400 * 10**9 and s["retention_ns"] == 0, s
+assert s["max_disk_bytes"] == 0 and s["maintenance_interval_ns"] == 3600 * 10**9, s
+assert s["maintenance"]["archived_rows"] == 500 and s["maintenance_passes"] >= 2, s
+assert s["maintenance_error"] == "", s
+EOF
+expect_exit 0 t admin stats
+for line in "^  hot +[0-9]+ \([0-9,]+ events, .* stored, .* raw, 1/[0-9.]+\)$" \
+  "^  cold +[0-9]+ \(500 events, .* stored, .* raw, 1/[0-9.]+\)$" \
+  "^cold tier +dir:.*/cold, index cache " \
+  "^tiering +archive after 7d, retention forever, disk budget none, every 1h$" \
+  "^maintenance +[0-9]+ passes: archived [0-9]+ segments? \(500 events\)" "^last pass +ok$"; do
+  grep -Eq "$line" "$dir/out" || fail "admin stats lacks /$line/: $(cat "$dir/out")"
+done
+expect_exit 0 t search glacier88 --limit 1000 --json --explain
+[ "$(count_json "$dir/out")" -eq 500 ] || fail "cold search found $(count_json "$dir/out")"
+grep -Eq "^segments read: [0-9]+ hot, [1-9][0-9]* cold: .*seg-[0-9a-f]+\.trv \(cold\)" "$dir/err" \
+  || fail "explain of a cold search: $(cat "$dir/err")"
+stop_troved
+start_troved
+t search glacier88 --limit 1000 --json > "$dir/out" || fail "cold search after restart"
+[ "$(count_json "$dir/out")" -eq 500 ] || fail "after restart the cold search found $(count_json "$dir/out")"
 echo "PASS"

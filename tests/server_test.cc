@@ -17,6 +17,8 @@
 #include <fstream>
 #include <map>
 #include <random>
+#include <set>
+#include <thread>
 
 #include "proto/trove.grpc.pb.h"
 #include "server/cancel_watcher.h"
@@ -152,6 +154,46 @@ class ServerTest : public ::testing::Test {
     auto table = Aggregate("* | stats count() n");
     if (table.rows_size() != 1) return ~uint64_t{0};
     return static_cast<uint64_t>(table.rows(0).cells(0).int_value());
+  }
+
+  v1::StatsResponse Stats() {
+    v1::StatsResponse response;
+    grpc::Status s = admin_->Stats(Context().get(), v1::StatsRequest(), &response);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return response;
+  }
+
+  std::vector<v1::SegmentInfo> Segments() {
+    v1::ListSegmentsResponse response;
+    grpc::Status s = admin_->ListSegments(Context().get(), v1::ListSegmentsRequest(), &response);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return {response.segments().begin(), response.segments().end()};
+  }
+
+  v1::ArchiveResponse Archive() {
+    v1::ArchiveResponse response;
+    grpc::Status s = admin_->Archive(Context().get(), v1::ArchiveRequest(), &response);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return response;
+  }
+
+  v1::GetTraceResponse Trace(const std::string& id) {
+    v1::GetTraceRequest request;
+    request.set_trace_id(id);
+    v1::GetTraceResponse response;
+    grpc::Status s = trove_->GetTrace(Context().get(), request, &response);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return response;
+  }
+
+  // With tiering on, the store runs its first background maintenance pass right after it
+  // opens; tests that count what Archive does wait for that pass so it cannot take their work.
+  void WaitForFirstMaintenancePass() {
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (Stats().maintenance_passes() == 0) {
+      ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "no maintenance pass in 10 s";
+      std::this_thread::sleep_for(10ms);
+    }
   }
 
   TempDir dir_{"server"};
@@ -700,7 +742,7 @@ TEST_F(ServerTest, QueryTimeoutStopsTheQueryWithDeadlineExceeded) {
 
 // ---- admin, health, reflection, lifecycle ---------------------------------------------------
 
-TEST_F(ServerTest, AdminReportsStatsAndSegmentsAndArchiveIsNotYetThere) {
+TEST_F(ServerTest, AdminReportsStatsSegmentsAndTieringSettings) {
   std::vector<v1::Event> batch;
   for (int i = 0; i < 100; ++i) {
     batch.push_back(MakeEvent(kBase + i * kSecond, "api", v1::LEVEL_INFO, "admin"));
@@ -734,10 +776,283 @@ TEST_F(ServerTest, AdminReportsStatsAndSegmentsAndArchiveIsNotYetThere) {
   }
   EXPECT_EQ(rows, 100u);
 
-  v1::ArchiveResponse archived;
-  grpc::Status s = admin_->Archive(Context().get(), v1::ArchiveRequest(), &archived);
-  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNIMPLEMENTED);
-  EXPECT_EQ(s.error_message(), "archival arrives with the tiering issue");
+  // Default tiering: a cold tier in DATA/cold, archival after a week, no retention, no budget.
+  // The events are two days old, so an Archive call has nothing to do.
+  ASSERT_TRUE(admin_->Stats(Context().get(), v1::StatsRequest(), &stats).ok());
+  EXPECT_EQ(stats.cold_tier(), "dir:" + dir_.path() + "/cold");
+  EXPECT_TRUE(std::filesystem::is_directory(dir_.path() + "/cold"));
+  EXPECT_EQ(stats.archive_after_ns(), 7 * 24 * 3600 * kSecond);
+  EXPECT_EQ(stats.retention_ns(), 0);
+  EXPECT_EQ(stats.max_disk_bytes(), 0u);
+  EXPECT_EQ(stats.maintenance_interval_ns(), 60 * kSecond);
+  EXPECT_EQ(stats.hot().rows(), 100u);
+  EXPECT_EQ(stats.hot().segments(), stats.segments());
+  EXPECT_EQ(stats.hot().bytes(), stats.segment_bytes());
+  EXPECT_EQ(stats.cold().segments(), 0u);
+  v1::ArchiveResponse archived = Archive();
+  EXPECT_EQ(archived.counts().SerializeAsString(), v1::MaintenanceCounts().SerializeAsString());
+  EXPECT_EQ(archived.segments_archived(), 0u);
+  EXPECT_EQ(Stats().maintenance_error(), "");
+  const std::vector<v1::SegmentInfo> after = Segments();
+  ASSERT_EQ(after.size(), static_cast<size_t>(segments.segments_size()));
+  for (size_t i = 0; i < after.size(); ++i) {
+    EXPECT_EQ(after[i].SerializeAsString(),
+              segments.segments(static_cast<int>(i)).SerializeAsString());
+  }
+}
+
+// ---- tiering ----------------------------------------------------------------------------------
+
+constexpr int64_t kDay = 24 * 3600 * kSecond;
+
+// What the tiering tests ask before and after segments move: every answer, serialized (the
+// explain, which counts segments by tier and times the query, is left out).
+struct Answers {
+  std::vector<std::string> searches;
+  std::vector<std::string> tables;
+  std::vector<std::string> traces;
+};
+
+TEST_F(ServerTest, ArchiveMovesExactlyTheOldSegmentsColdAndAnswersStayTheSame) {
+  TempDir cold("server-cold");
+  config_.cold_dir = cold.path();
+  config_.max_result_rows = 2000;
+  config_.maintenance_interval_ns = 24 * 3600 * kSecond;  // only our Archive calls, after the first
+  Restart();
+  if (HasFatalFailure()) return;
+  WaitForFirstMaintenancePass();
+  if (HasFatalFailure()) return;
+
+  // 600 events a month old over ~3.3 hours (4 partitions) and 400 from the last two days; one
+  // trace spans both. Distinct times keep "newest first" a total order.
+  const int64_t old_base = (kNow / kSecond - 30 * 24 * 3600) * kSecond;
+  const std::string id = "0af7651916cd43dd8448eb211c80319c";
+  const char* services[] = {"api", "web", "db"};
+  const v1::Level levels[] = {v1::LEVEL_INFO, v1::LEVEL_WARN, v1::LEVEL_ERROR};
+  std::vector<v1::Event> batch;
+  for (int i = 0; i < 1000; ++i) {
+    const bool old = i < 600;
+    const int64_t t =
+        old ? old_base + int64_t{i} * 20 * kSecond : kBase + int64_t{i} * 10 * kSecond;
+    v1::Event e =
+        MakeEvent(t, services[i % 3],
+                  levels[i % 3 == 0   ? 0
+                         : i % 5 == 0 ? 2
+                                      : 1],
+                  (old ? "archived " : "fresh ") + std::string("event ") + std::to_string(i),
+                  i % 100 == 7 ? id : "");
+    if (i % 100 == 7) e.set_span_id("s" + std::to_string(i));
+    AddAttr(&e, "status", 200 + (i % 4) * 100);
+    batch.push_back(std::move(e));
+  }
+  ASSERT_EQ(Ingest(batch).accepted(), batch.size());  // one batch: one flush, no merges
+  Flush();
+
+  // Which segments are old enough: their newest event is over 7 days old.
+  std::set<uint64_t> old_ids, fresh_ids;
+  for (const v1::SegmentInfo& seg : Segments()) {
+    EXPECT_EQ(seg.tier(), "hot");
+    (seg.max_time_ns() < kNow - 7 * kDay ? old_ids : fresh_ids).insert(seg.id());
+  }
+  ASSERT_GE(old_ids.size(), 4u);
+  ASSERT_GE(fresh_ids.size(), 1u);
+  uint64_t old_bytes = 0;
+  for (const v1::SegmentInfo& seg : Segments()) {
+    if (old_ids.count(seg.id())) old_bytes += seg.bytes();
+  }
+
+  const std::vector<std::string> searches = {"*",          "archived",         "level:error",
+                                             "status:500", "service:db event", "fresh OR archived"};
+  const std::vector<std::string> tables = {
+      "* | stats by (service, level) count() n, avg(status) a",
+      "* | stats by (_time:1d) count() n",
+      "archived | top 3 by (service)",
+  };
+  auto answers = [&] {
+    Answers a;
+    for (const std::string& q : searches) {
+      std::string all;
+      for (const v1::Event& e : Search(q, 1000)) all += e.SerializeAsString();
+      a.searches.push_back(all);
+    }
+    for (const std::string& q : tables) {
+      v1::AggregateResponse table = Aggregate(q);
+      table.clear_explain();
+      a.tables.push_back(table.SerializeAsString());
+    }
+    a.traces.push_back(Trace(id).SerializeAsString());
+    return a;
+  };
+  auto same = [](const Answers& got, const Answers& want, const char* when) {
+    EXPECT_TRUE(got.searches == want.searches) << when;
+    EXPECT_TRUE(got.tables == want.tables) << when;
+    EXPECT_TRUE(got.traces == want.traces) << when;
+  };
+  const Answers before = answers();
+  EXPECT_EQ(Search("*", 1000).size(), 1000u);
+  EXPECT_EQ(Trace(id).events_size(), 10);
+
+  const v1::ArchiveResponse archived = Archive();
+  const v1::MaintenanceCounts& c = archived.counts();
+  EXPECT_EQ(c.archived_segments(), old_ids.size());
+  EXPECT_EQ(archived.segments_archived(), old_ids.size());
+  EXPECT_EQ(c.archived_rows(), 600u);
+  EXPECT_EQ(c.archived_hot_bytes(), old_bytes);
+  EXPECT_GT(c.archived_cold_bytes(), 0u);
+  EXPECT_EQ(c.dropped_partitions() + c.dropped_segments() + c.dropped_rows(), 0u);
+  EXPECT_EQ(archived.partitions_dropped(), 0u);
+
+  // Exactly the old segments moved, under their ids, into the configured directory.
+  uint64_t cold_bytes = 0;
+  for (const v1::SegmentInfo& seg : Segments()) {
+    const bool old = old_ids.count(seg.id()) > 0;
+    EXPECT_TRUE(old || fresh_ids.count(seg.id())) << seg.id();
+    EXPECT_EQ(seg.tier(), old ? "cold" : "hot") << seg.id();
+    EXPECT_EQ(seg.path().rfind(old ? cold.path() : dir_.path() + "/segments", 0), 0u) << seg.path();
+    EXPECT_EQ(std::filesystem::file_size(seg.path()), seg.bytes()) << seg.path();
+    if (old) cold_bytes += seg.bytes();
+  }
+  EXPECT_EQ(c.archived_cold_bytes(), cold_bytes);
+
+  // Per-tier numbers add up to the totals.
+  v1::StatsResponse stats = Stats();
+  EXPECT_EQ(stats.cold().segments(), old_ids.size());
+  EXPECT_EQ(stats.cold().rows(), 600u);
+  EXPECT_EQ(stats.cold().bytes(), cold_bytes);
+  EXPECT_EQ(stats.hot().segments(), fresh_ids.size());
+  EXPECT_EQ(stats.hot().rows(), 400u);
+  EXPECT_EQ(stats.hot().segments() + stats.cold().segments(), stats.segments());
+  EXPECT_EQ(stats.hot().rows() + stats.cold().rows(), stats.segment_rows());
+  EXPECT_EQ(stats.hot().bytes() + stats.cold().bytes(), stats.segment_bytes());
+  EXPECT_EQ(stats.hot().raw_bytes() + stats.cold().raw_bytes(), stats.segment_raw_bytes());
+  EXPECT_GT(stats.cold().raw_bytes(), 0u);
+  EXPECT_GT(stats.cold_cache_bytes(), 0u);
+  EXPECT_EQ(stats.cold_tier(), "dir:" + cold.path());
+  EXPECT_EQ(stats.maintenance().archived_segments(), old_ids.size());
+  EXPECT_EQ(stats.maintenance().archived_rows(), 600u);
+  EXPECT_GE(stats.maintenance_passes(), 2u);
+  EXPECT_EQ(stats.maintenance_error(), "");
+
+  same(answers(), before, "after archival");
+  // Explain says which segments came from the cold tier.
+  std::vector<v1::SearchResponse> messages;
+  Search("archived", 1000, nullptr, &messages, /*explain=*/true);
+  ASSERT_FALSE(messages.empty());
+  const v1::Explain& x = messages.back().explain();
+  EXPECT_EQ(x.segments_cold(), old_ids.size());
+  EXPECT_EQ(x.segments_hot() + x.segments_cold(), static_cast<uint64_t>(x.segments_read_size()));
+  const std::string one_cold = "seg-" + [&] {
+    char hex[17];
+    snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(*old_ids.begin()));
+    return std::string(hex);
+  }() + ".trv (cold)";
+  EXPECT_NE(std::find(x.segments_read().begin(), x.segments_read().end(), one_cold),
+            x.segments_read().end())
+      << x.DebugString();
+  EXPECT_GT(Aggregate("archived | stats count()").explain().segments_cold(), 0u);
+
+  // A second pass has nothing left to do.
+  EXPECT_EQ(Archive().counts().archived_segments(), 0u);
+
+  // A restart reopens the cold segments through the configured directory.
+  Restart();
+  if (HasFatalFailure()) return;
+  same(answers(), before, "after a restart");
+  for (const v1::SegmentInfo& seg : Segments()) {
+    EXPECT_EQ(seg.tier(), old_ids.count(seg.id()) ? "cold" : "hot") << seg.id();
+  }
+
+  // Without its cold directory the store cannot serve the cold segments: troved refuses to
+  // start rather than answer with a month missing.
+  TempDir empty("server-cold-empty");
+  ServerConfig wrong = config_;
+  wrong.cold_dir = empty.path();
+  ASSERT_TRUE(server_->Shutdown().ok());
+  server_.reset();
+  auto refused = TroveServer::Start(wrong);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find(empty.path()), std::string::npos)
+      << refused.status().ToString();
+  StartServer();
+  if (HasFatalFailure()) return;
+  same(answers(), before, "after the refused start");
+}
+
+TEST_F(ServerTest, RetentionAndTheDiskBudgetDropWholePartitionsOverGrpc) {
+  config_.retention_ns = 365 * kDay;
+  config_.maintenance_interval_ns = 24 * 3600 * kSecond;
+  Restart();
+  if (HasFatalFailure()) return;
+  WaitForFirstMaintenancePass();
+  if (HasFatalFailure()) return;
+
+  // 100 events 400 days old (past retention), 100 a month old (archived), 300 fresh in three
+  // hours; each hundred within one partition (hour). The expired trace must vanish with its
+  // partition.
+  const int64_t hour = 3600 * kSecond;
+  const int64_t ancient = (kNow - 400 * kDay) / hour * hour;
+  const int64_t month = (kNow - 30 * kDay) / hour * hour;
+  const int64_t fresh = kBase / hour * hour;
+  const std::string expired_id = "expired-trace";
+  std::vector<v1::Event> batch;
+  for (int i = 0; i < 100; ++i) {
+    batch.push_back(MakeEvent(ancient + i * kSecond, "api", v1::LEVEL_INFO, "ancient event",
+                              i % 10 == 0 ? expired_id : ""));
+    batch.push_back(MakeEvent(month + i * kSecond, "api", v1::LEVEL_INFO, "monthly event"));
+  }
+  for (int i = 0; i < 300; ++i) {
+    batch.push_back(MakeEvent(fresh + (i / 100) * hour + (i % 100) * kSecond, "web", v1::LEVEL_INFO,
+                              "fresh event"));
+  }
+  ASSERT_EQ(Ingest(batch).accepted(), batch.size());
+  ASSERT_EQ(Search("ancient", 1000).size(), 100u);
+  ASSERT_EQ(Trace(expired_id).events_size(), 10);
+
+  // Archive flushes first, so the buffered events are covered too. Retention runs before
+  // archival: the ancient partition is dropped, not archived first.
+  v1::ArchiveResponse pass = Archive();
+  EXPECT_EQ(pass.counts().dropped_partitions(), 1u);
+  EXPECT_EQ(pass.partitions_dropped(), 1u);
+  EXPECT_EQ(pass.counts().dropped_by_retention(), 1u);
+  EXPECT_EQ(pass.counts().dropped_by_disk(), 0u);
+  EXPECT_EQ(pass.counts().dropped_segments(), 1u);
+  EXPECT_EQ(pass.counts().dropped_rows(), 100u);
+  EXPECT_GT(pass.counts().dropped_bytes(), 0u);
+  EXPECT_EQ(pass.counts().archived_rows(), 100u);
+
+  EXPECT_EQ(Search("ancient", 1000).size(), 0u);
+  EXPECT_EQ(Trace(expired_id).events_size(), 0);
+  EXPECT_EQ(Search("monthly", 1000).size(), 100u);
+  EXPECT_EQ(CountAll(), 400u);
+  v1::StatsResponse stats = Stats();
+  EXPECT_EQ(stats.retention_ns(), 365 * kDay);
+  EXPECT_EQ(stats.maintenance().dropped_rows(), 100u);
+  EXPECT_EQ(stats.maintenance().dropped_by_retention(), 1u);
+  EXPECT_EQ(stats.segment_rows(), 400u);
+  EXPECT_EQ(stats.cold().rows(), 100u);
+  for (const v1::SegmentInfo& seg : Segments()) {
+    EXPECT_GE(seg.min_time_ns(), month) << seg.id();
+    if (seg.tier() == "cold") {
+      EXPECT_EQ(seg.path().rfind(dir_.path() + "/cold/", 0), 0u) << seg.path();
+    }
+  }
+
+  // A budget smaller than the store: the oldest partitions go until only the newest is left.
+  config_.max_disk_bytes = 1;
+  Restart();  // the start-up pass may do the dropping; count it all through Stats
+  if (HasFatalFailure()) return;
+  WaitForFirstMaintenancePass();
+  if (HasFatalFailure()) return;
+  pass = Archive();
+  stats = Stats();
+  EXPECT_EQ(stats.max_disk_bytes(), 1u);
+  EXPECT_EQ(stats.maintenance().dropped_by_disk(), 3u) << stats.DebugString();
+  EXPECT_EQ(stats.maintenance().dropped_by_retention(), 0u);  // counted since this start
+  EXPECT_EQ(stats.maintenance().dropped_rows(), 300u);
+  EXPECT_EQ(stats.segments(), 1u);
+  EXPECT_EQ(CountAll(), 100u);
+  EXPECT_EQ(Search("fresh", 1000).size(), 100u);
+  EXPECT_EQ(Search("monthly", 1000).size(), 0u);
 }
 
 TEST_F(ServerTest, HealthIsServingAndReflectionListsTheServices) {
@@ -877,6 +1192,106 @@ TEST(ServerConfigTest, FlagsOverrideTheFileAndErrorsNameTheCulprit) {
   EXPECT_EQ(size("1.5MiB"), -1);
   EXPECT_EQ(size("MiB"), -1);
   EXPECT_EQ(size("99999999999999999999"), -1);
+}
+
+TEST(ServerConfigTest, TieringSettingsParseAndBadValuesNameTheSetting) {
+  ServerConfig defaults;
+  EXPECT_EQ(defaults.cold_dir, "");
+  EXPECT_EQ(ColdDir(defaults), "./trove-data/cold");
+  EXPECT_EQ(defaults.archive_after_ns, 7 * kDay);
+  EXPECT_EQ(defaults.retention_ns, 0);
+  EXPECT_EQ(defaults.max_disk_bytes, 0u);
+  EXPECT_EQ(defaults.maintenance_interval_ns, 60 * kSecond);
+  EXPECT_EQ(TieringSummary(defaults),
+            "cold tier dir:./trove-data/cold, archive after 7d, retention forever, disk budget "
+            "none, maintenance every 1m");
+
+  TempDir dir("config-tiering");
+  const std::string file = dir.path() + "/troved.conf";
+  std::ofstream(file) << "cold_dir = /mnt/cold/trove\n"
+                         "archive_after = 12h\n"
+                         "retention = 90d\n"
+                         "max_disk_bytes = 500GB\n"
+                         "maintenance-interval = 30s\n";
+  ServerConfig c;
+  bool help = false;
+  Status s = ParseServerArgs({"--config", file, "--retention", "1w"}, &c, &help);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(ColdDir(c), "/mnt/cold/trove");
+  EXPECT_EQ(c.archive_after_ns, 12 * 3600 * kSecond);
+  EXPECT_EQ(c.retention_ns, 7 * kDay);  // the flag wins
+  EXPECT_EQ(c.max_disk_bytes, 500'000'000'000u);
+  EXPECT_EQ(c.maintenance_interval_ns, 30 * kSecond);
+  EXPECT_EQ(TieringSummary(c),
+            "cold tier dir:/mnt/cold/trove, archive after 12h, retention 7d, disk budget 500GB, "
+            "maintenance every 30s");
+
+  // 0 turns archival, retention and the budget off.
+  s = ParseServerArgs({"--archive-after", "0", "--retention=0s", "--max-disk-bytes", "0"}, &c,
+                      &help);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(c.archive_after_ns, 0);
+  EXPECT_EQ(c.retention_ns, 0);
+  EXPECT_EQ(c.max_disk_bytes, 0u);
+  EXPECT_NE(TieringSummary(c).find("archive after never"), std::string::npos);
+
+  auto check = [&](std::vector<std::string> args, const std::string& words) {
+    ServerConfig config;
+    Status s = ParseServerArgs(args, &config, &help);
+    EXPECT_TRUE(s.IsInvalidArgument()) << ::testing::PrintToString(args);
+    EXPECT_NE(s.message().find(words), std::string::npos) << s.message();
+  };
+  check({"--archive-after", "-1d"}, "--archive-after '-1d': expected a duration");
+  check({"--archive-after", "soon"}, "--archive-after 'soon'");
+  check({"--archive-after", "7"}, "--archive-after '7'");  // a number needs a unit
+  check({"--retention", "-30d"}, "--retention '-30d'");
+  check({"--retention", "forever"}, "or 0 for forever");
+  check({"--max-disk-bytes", "lots"}, "--max-disk-bytes 'lots': expected a size");
+  check({"--max-disk-bytes", "1.5TB"}, "--max-disk-bytes '1.5TB'");
+  check({"--max-disk-bytes", "-1"}, "--max-disk-bytes '-1'");
+  check({"--max-disk-bytes", "99999999TB"}, "--max-disk-bytes");  // overflows
+  check({"--maintenance-interval", "0"}, "--maintenance-interval '0'");
+  check({"--maintenance-interval", "-1m"}, "--maintenance-interval");
+  check({"--cold-dir", ""}, "--cold-dir");
+  check({"--data", "/srv/trove", "--cold-dir", "/srv/trove/segments"}, "cold-dir");
+  check({"--data", "/srv/trove", "--cold-dir", "/srv/trove/db/x"}, "cold-dir");
+  check({"--data", "/srv/trove", "--cold-dir", "/srv/trove/"}, "cold-dir");
+  std::ofstream(file) << "# tiering\nretention = 1 year\n";
+  check({"--config", file}, "troved.conf:2: retention = '1 year'");
+  std::ofstream(file) << "max_disk_bytes = 10XB\n";
+  check({"--config", file}, "troved.conf:1: max_disk_bytes = '10XB'");
+  // A cold directory beside or below the data directory (but outside its store files) is fine.
+  for (const char* cold : {"/srv/trove/cold", "/srv/trove-cold", "/srv/trove/archive/x"}) {
+    EXPECT_TRUE(ParseServerArgs({"--data", "/srv/trove", "--cold-dir", cold}, &c, &help).ok())
+        << cold;
+  }
+  ServerConfig negative;
+  negative.retention_ns = -1;
+  EXPECT_TRUE(ValidateServerConfig(negative).IsInvalidArgument());
+  EXPECT_NE(ServerUsage().find("--archive-after"), std::string::npos);
+  EXPECT_NE(ServerUsage().find("--max-disk-bytes"), std::string::npos);
+
+  // Sizes: binary with K/M/G/T or KiB..TiB, decimal with KB..TB; FormatSize inverts ParseSize.
+  auto size = [](const std::string& text) {
+    uint64_t n = 0;
+    return ParseSize(text, &n) ? static_cast<int64_t>(n) : -1;
+  };
+  EXPECT_EQ(size("2TiB"), int64_t{2} << 40);
+  EXPECT_EQ(size("1t"), int64_t{1} << 40);
+  EXPECT_EQ(size("3kb"), 3000);
+  EXPECT_EQ(size("500MB"), 500'000'000);
+  EXPECT_EQ(size("1TB"), 1'000'000'000'000);
+  EXPECT_EQ(size("0"), 0);
+  EXPECT_EQ(size("5 GB"), -1);
+  for (const char* text : {"0", "4KB", "4KiB", "32MiB", "500GB", "3TiB", "1023"}) {
+    uint64_t n = 0;
+    ASSERT_TRUE(ParseSize(text, &n)) << text;
+    EXPECT_EQ(FormatSize(n), text);
+  }
+  EXPECT_EQ(FormatSize(1025), "1025");
+  EXPECT_EQ(FormatDurationSetting(0), "0");
+  EXPECT_EQ(FormatDurationSetting(90 * 60 * kSecond), "1h30m");
+  EXPECT_EQ(FormatDurationSetting(kDay + 500'000'000), "1d500ms");
 }
 
 TEST(ConvertTest, StatusesMapToTheProtoConventions) {
@@ -1033,6 +1448,10 @@ TEST(TrovedTest, ServesUntilSigtermThenExitsZeroAndRejectsBadFlagsWithTwo) {
   ASSERT_EQ(line.compare(0, prefix.size(), prefix), 0) << line;
   EXPECT_NE(line.find("data in " + dir.path()), std::string::npos) << line;
   const std::string address = line.substr(prefix.size(), line.find(',') - prefix.size());
+  line = ReadLine(child.stderr_fd);  // then one line with the tiering settings
+  EXPECT_EQ(line, "troved: cold tier dir:" + dir.path() +
+                      "/cold, archive after 7d, retention forever, disk budget none, "
+                      "maintenance every 1m");
 
   auto stub = v1::Trove::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
   v1::IngestRequest request;
@@ -1060,6 +1479,20 @@ TEST(TrovedTest, ServesUntilSigtermThenExitsZeroAndRejectsBadFlagsWithTwo) {
   EXPECT_NE(line.find("--max-batch"), std::string::npos) << line;
   EXPECT_EQ(WaitExit(bad.pid), 2);
   close(bad.stderr_fd);
+
+  // Bad tiering settings too, before anything is opened.
+  for (const std::vector<std::string>& flags : {std::vector<std::string>{"--archive-after", "-7d"},
+                                                {"--retention", "a year"},
+                                                {"--max-disk-bytes", "lots"}}) {
+    std::vector<std::string> args = {troved, "--data", dir.path() + "/never"};
+    args.insert(args.end(), flags.begin(), flags.end());
+    bad = Spawn(args);
+    line = ReadLine(bad.stderr_fd);
+    EXPECT_NE(line.find(flags[0]), std::string::npos) << line;
+    EXPECT_EQ(WaitExit(bad.pid), 2) << line;
+    close(bad.stderr_fd);
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir.path() + "/never"));
 }
 
 }  // namespace

@@ -30,7 +30,10 @@ class JsonObject {
     ingest::AppendJsonString(v, &s);
     return Raw(key, s);
   }
-  std::string Line() const { return (text_.empty() ? "{" : text_) + "}\n"; }
+  // A nested object.
+  JsonObject& Add(std::string_view key, const JsonObject& v) { return Raw(key, v.Text()); }
+  std::string Text() const { return (text_.empty() ? "{" : text_) + "}"; }
+  std::string Line() const { return Text() + "\n"; }
 
  private:
   JsonObject& Raw(std::string_view key, const std::string& json) {
@@ -42,6 +45,80 @@ class JsonObject {
   }
   std::string text_;
 };
+
+JsonObject TierJson(const v1::TierStats& t) {
+  return JsonObject()
+      .Add("segments", t.segments())
+      .Add("rows", t.rows())
+      .Add("bytes", t.bytes())
+      .Add("raw_bytes", t.raw_bytes());
+}
+
+JsonObject MaintenanceJson(const v1::MaintenanceCounts& c) {
+  return JsonObject()
+      .Add("archived_segments", c.archived_segments())
+      .Add("archived_rows", c.archived_rows())
+      .Add("archived_hot_bytes", c.archived_hot_bytes())
+      .Add("archived_cold_bytes", c.archived_cold_bytes())
+      .Add("dropped_partitions", c.dropped_partitions())
+      .Add("dropped_segments", c.dropped_segments())
+      .Add("dropped_rows", c.dropped_rows())
+      .Add("dropped_bytes", c.dropped_bytes())
+      .Add("dropped_by_retention", c.dropped_by_retention())
+      .Add("dropped_by_disk", c.dropped_by_disk());
+}
+
+// Compression as "1/x": the stored size is 1/x of the raw size ("-" when nothing is stored).
+std::string Ratio(uint64_t raw_bytes, uint64_t stored_bytes) {
+  if (stored_bytes == 0) return "-";
+  char buf[32];
+  snprintf(buf, sizeof buf, "1/%.1f",
+           static_cast<double>(raw_bytes) / static_cast<double>(stored_bytes));
+  return buf;
+}
+
+// "12 (1,234 events, 1.0 MiB stored, 9.5 MiB raw, 1/9.5)".
+std::string TierLine(uint64_t segments, uint64_t rows, uint64_t bytes, uint64_t raw_bytes) {
+  return Grouped(segments) + " (" + Counted(rows, "event") + ", " + HumanBytes(bytes) +
+         " stored, " + HumanBytes(raw_bytes) + " raw, " + Ratio(raw_bytes, bytes) + ")";
+}
+
+// "archived 3 segments (120,000 events): 41.2 MiB hot -> 9.8 MiB cold; dropped 1 partition
+// (2 segments, 5,000 events, 1.1 MiB): 1 by retention, 0 by disk budget".
+std::string MaintenanceText(const v1::MaintenanceCounts& c) {
+  std::string out = "archived " + Counted(c.archived_segments(), "segment");
+  if (c.archived_segments() > 0) {
+    out += " (" + Counted(c.archived_rows(), "event") + "): " + HumanBytes(c.archived_hot_bytes()) +
+           " hot -> " + HumanBytes(c.archived_cold_bytes()) + " cold";
+  }
+  out += "; dropped " + Counted(c.dropped_partitions(), "partition");
+  if (c.dropped_partitions() > 0) {
+    out += " (" + Counted(c.dropped_segments(), "segment") + ", " +
+           Counted(c.dropped_rows(), "event") + ", " + HumanBytes(c.dropped_bytes()) +
+           "): " + Grouped(c.dropped_by_retention()) + " by retention, " +
+           Grouped(c.dropped_by_disk()) + " by disk budget";
+  }
+  return out;
+}
+
+// "archive after 7d, retention forever, disk budget 465.7 GiB (12.0% used), every 1m".
+std::string TieringText(const v1::StatsResponse& r) {
+  std::string out = "archive after ";
+  out += r.archive_after_ns() == 0 ? "never" : FormatDurationSetting(r.archive_after_ns());
+  out += ", retention ";
+  out += r.retention_ns() == 0 ? "forever" : FormatDurationSetting(r.retention_ns());
+  out += ", disk budget ";
+  if (r.max_disk_bytes() == 0) {
+    out += "none";
+  } else {
+    char used[32];
+    snprintf(
+        used, sizeof used, " (%.1f%% used)",
+        100.0 * static_cast<double>(r.segment_bytes()) / static_cast<double>(r.max_disk_bytes()));
+    out += HumanBytes(r.max_disk_bytes()) + used;
+  }
+  return out + ", every " + FormatDurationSetting(r.maintenance_interval_ns());
+}
 
 int Stats(const CliEnv& env, v1::Admin::Stub* stub, bool json) {
   grpc::ClientContext context;
@@ -62,23 +139,37 @@ int Stats(const CliEnv& env, v1::Admin::Stub* stub, bool json) {
                      .Add("background_error", r.background_error())
                      .Add("data_dir", r.data_dir())
                      .Add("uptime_ns", r.uptime_ns())
+                     .Add("hot", TierJson(r.hot()))
+                     .Add("cold", TierJson(r.cold()))
+                     .Add("cold_tier", r.cold_tier())
+                     .Add("cold_cache_bytes", r.cold_cache_bytes())
+                     .Add("archive_after_ns", r.archive_after_ns())
+                     .Add("retention_ns", r.retention_ns())
+                     .Add("max_disk_bytes", r.max_disk_bytes())
+                     .Add("maintenance_interval_ns", r.maintenance_interval_ns())
+                     .Add("maintenance", MaintenanceJson(r.maintenance()))
+                     .Add("maintenance_passes", r.maintenance_passes())
+                     .Add("maintenance_error", r.maintenance_error())
                      .Line()
                      .c_str());
     return kExitOk;
   }
-  std::string ratio = "-";
-  if (r.segment_bytes() > 0) {
-    char buf[32];
-    snprintf(buf, sizeof buf, "1/%.1f",
-             static_cast<double>(r.segment_raw_bytes()) / static_cast<double>(r.segment_bytes()));
-    ratio = buf;
-  }
   const std::vector<std::pair<std::string, std::string>> rows = {
       {"data dir", r.data_dir()},
       {"uptime", FormatDuration(r.uptime_ns())},
-      {"segments", std::to_string(r.segments()) + " (" + std::to_string(r.segment_rows()) +
-                       " rows, " + HumanBytes(r.segment_bytes()) + " on disk, " +
-                       HumanBytes(r.segment_raw_bytes()) + " raw, " + ratio + ")"},
+      {"segments",
+       TierLine(r.segments(), r.segment_rows(), r.segment_bytes(), r.segment_raw_bytes())},
+      {"  hot", TierLine(r.hot().segments(), r.hot().rows(), r.hot().bytes(), r.hot().raw_bytes())},
+      {"  cold",
+       TierLine(r.cold().segments(), r.cold().rows(), r.cold().bytes(), r.cold().raw_bytes())},
+      {"cold tier", (r.cold_tier().empty() ? std::string("none") : r.cold_tier()) +
+                        ", index cache " + HumanBytes(r.cold_cache_bytes())},
+      {"tiering", TieringText(r)},
+      {"maintenance",
+       Counted(r.maintenance_passes(), "pass", "passes") + ": " + MaintenanceText(r.maintenance())},
+      {"last pass", r.maintenance_passes() == 0     ? "-"
+                    : r.maintenance_error().empty() ? "ok"
+                                                    : "FAILED: " + r.maintenance_error()},
       {"buffered",
        std::to_string(r.buffered_events()) + " events (" + HumanBytes(r.buffered_bytes()) + ")"},
       {"flushes", std::to_string(r.flushes())},
@@ -86,8 +177,9 @@ int Stats(const CliEnv& env, v1::Admin::Stub* stub, bool json) {
       {"rocksdb", HumanBytes(r.db_bytes())},
       {"health", r.background_error().empty() ? "ok" : "READ-ONLY: " + r.background_error()},
   };
-  for (const auto& [key, value] : rows) printf("%-10s %s\n", key.c_str(), Printable(value).c_str());
-  // A read-only store is a failure a health check should see.
+  for (const auto& [key, value] : rows) printf("%-12s %s\n", key.c_str(), Printable(value).c_str());
+  // A read-only store is a failure a health check should see. A failed maintenance pass is
+  // not: it is retried at the next interval and the store keeps serving.
   return r.background_error().empty() ? kExitOk : kExitFailure;
 }
 
@@ -154,10 +246,8 @@ int RunAdmin(const CliEnv& env, const std::vector<std::string>& args) {
   } else if (what == "archive") {
     v1::ArchiveResponse r;
     status = stub->Archive(&context, v1::ArchiveRequest(), &r);
-    done = "archived " + std::to_string(r.segments_archived()) + " segments, dropped " +
-           std::to_string(r.partitions_dropped()) + " partitions";
-    out.Add("segments_archived", r.segments_archived())
-        .Add("partitions_dropped", r.partitions_dropped());
+    done = MaintenanceText(r.counts());
+    out = MaintenanceJson(r.counts());
   } else {
     return UsageError("unknown admin command '" + what +
                       "' (stats, segments, flush, compact, archive)");

@@ -247,19 +247,59 @@ std::string FormatExplain(const v1::Explain& x) {
          " pruned by time, " + u(x.segments_pruned_index()) + " pruned by index, " +
          u(x.segments_skipped_limit()) + " skipped by limit, " + u(x.segments_searched()) +
          " searched\n";
-  out += "blocks pruned: " + u(x.blocks_pruned()) + "\n";
-  out += "rows: " + u(x.candidate_rows()) + " candidates, " + u(x.verified_rows()) + " verified, " +
-         u(x.matched_rows()) + " matched; " + u(x.buffered_events()) + " buffered events scanned\n";
   auto list = [](const auto& items) {
     std::string s;
     for (const std::string& item : items) s += (s.empty() ? "" : ", ") + item;
     return s.empty() ? std::string("-") : s;
   };
+  // Reading a cold segment costs cold-tier reads: say how many and which.
+  out += "segments read: " + u(x.segments_hot()) + " hot, " + u(x.segments_cold()) +
+         " cold: " + list(x.segments_read()) + "\n";
+  out += "blocks pruned: " + u(x.blocks_pruned()) + "\n";
+  out += "rows: " + u(x.candidate_rows()) + " candidates, " + u(x.verified_rows()) + " verified, " +
+         u(x.matched_rows()) + " matched; " + u(x.buffered_events()) + " buffered events scanned\n";
   out += "index terms: " + list(x.terms()) + "\n";
   out += "columns read: " + list(x.columns_read()) + "\n";
   char buf[64];
   snprintf(buf, sizeof buf, "elapsed: %.3f ms\n", x.elapsed_ms());
   out += buf;
+  return out;
+}
+
+std::string Grouped(uint64_t n) {
+  std::string digits = std::to_string(n);
+  std::string out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
+std::string Counted(uint64_t n, std::string_view noun, std::string_view plural) {
+  if (n == 1) return "1 " + std::string(noun);
+  return Grouped(n) + " " + (plural.empty() ? std::string(noun) + "s" : std::string(plural));
+}
+
+std::string FormatDurationSetting(int64_t ns) {
+  if (ns <= 0) return ns == 0 ? "0" : std::to_string(ns) + "ns";
+  static constexpr struct {
+    const char* name;
+    int64_t ns;
+  } kUnits[] = {{"d", int64_t{86400} * 1'000'000'000},
+                {"h", int64_t{3600} * 1'000'000'000},
+                {"m", int64_t{60} * 1'000'000'000},
+                {"s", 1'000'000'000},
+                {"ms", 1'000'000},
+                {"us", 1'000},
+                {"ns", 1}};
+  std::string out;
+  for (const auto& u : kUnits) {
+    if (ns >= u.ns) {
+      out += std::to_string(ns / u.ns) + u.name;
+      ns %= u.ns;
+    }
+  }
   return out;
 }
 

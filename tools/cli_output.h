@@ -65,5 +65,12 @@ std::string FormatExplain(const v1::Explain& explain);
 
 // "12.345ms", "1.500s": a duration for humans.
 std::string FormatDuration(int64_t ns);
+// A configured duration the way troved's flags spell it: "7d", "1h30m", "500ms", "0".
+std::string FormatDurationSetting(int64_t ns);
+
+// "120,000": a count for humans.
+std::string Grouped(uint64_t n);
+// "1 segment", "120,000 events": a count with its noun; the plural is noun + "s" unless given.
+std::string Counted(uint64_t n, std::string_view noun, std::string_view plural = {});
 
 }  // namespace trove::cli
