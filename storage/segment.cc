@@ -321,7 +321,6 @@ SegmentWriteOptions ColdSegmentWriteOptions() {
   o.block_rows = 8192;
   o.zstd_level = 19;
   o.long_distance_matching = true;
-  o.term_block_bytes = 64 * 1024;
   o.term_granule_rows = o.block_rows;
   return o;
 }
