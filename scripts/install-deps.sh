@@ -5,6 +5,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config ccache
+  clang  # libFuzzer targets (scripts/fuzz.sh); its compiler-rt comes with it
   librocksdb-dev libroaring-dev libzstd-dev
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libsimdjson-dev libre2-dev libgtest-dev libgmock-dev libbenchmark-dev

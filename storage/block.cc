@@ -72,6 +72,12 @@ Status DecodeStoredBlock(std::string_view stored, const BlockHandle& h, const st
   if (h.codec != format::kCodecZstd) {
     return Status::Corruption(where() + ": unknown codec " + std::to_string(h.codec));
   }
+  // Writers record the content size in the frame; checking it first keeps a damaged raw_size
+  // from making us allocate up to 4 GiB.
+  if (ZSTD_getFrameContentSize(stored.data(), stored.size()) != h.raw_size) {
+    return Status::Corruption(where() + ": zstd frame size does not match the block's raw size " +
+                              std::to_string(h.raw_size));
+  }
   raw->resize(h.raw_size);
   size_t n = ZSTD_decompress(raw->data(), raw->size(), stored.data(), stored.size());
   if (ZSTD_isError(n) || n != h.raw_size) {

@@ -372,17 +372,30 @@ Result<std::shared_ptr<SegmentReader>> SegmentReader::Open(std::unique_ptr<Rando
   Decoder d(raw);
   if (!meta.DecodeFrom(&d)) return bad("malformed segment meta", mh.offset);
   auto check_handle = [&](const BlockHandle& h) { return h.offset + h.size <= mh.offset; };
+  // Writers lay blocks out one after another; overlapping handles would let two blocks share
+  // a block-cache key (the offset) and hand a column another column's block.
+  std::vector<std::pair<uint64_t, uint64_t>> extents;
   for (const ColumnMeta& c : meta.columns) {
     for (const ColumnBlockMeta& b : c.blocks) {
       if (!check_handle(b.handle)) return bad("column block outside the data area", mh.offset);
+      extents.emplace_back(b.handle.offset, b.handle.size);
     }
-    if (c.encoding == format::kEncodingStringDict && !check_handle(c.dictionary)) {
-      return bad("dictionary outside the data area", mh.offset);
+    if (c.encoding == format::kEncodingStringDict) {
+      if (!check_handle(c.dictionary)) return bad("dictionary outside the data area", mh.offset);
+      extents.emplace_back(c.dictionary.offset, c.dictionary.size);
     }
   }
   for (const TermTableMeta* t : {&meta.terms, &meta.traces}) {
     for (const BlockHandle& h : t->blocks) {
       if (!check_handle(h)) return bad("index block outside the data area", mh.offset);
+      extents.emplace_back(h.offset, h.size);
+    }
+  }
+  std::sort(extents.begin(), extents.end());
+  for (size_t i = 0; i < extents.size(); ++i) {
+    if (extents[i].second == 0) return bad("empty block", extents[i].first);
+    if (i > 0 && extents[i - 1].first + extents[i - 1].second > extents[i].first) {
+      return bad("blocks overlap", extents[i].first);
     }
   }
   auto reader =
@@ -586,11 +599,19 @@ Result<std::vector<Event>> SegmentReader::ReadEventsImpl(const Roaring& rows,
     size_t out = 0;
     for (uint32_t row : rows) {
       size_t b = c.BlockForRow(row);
+      if (b >= c.blocks.size()) {
+        return Status::Corruption(path() + ": column " + c.name + " has no block for row " +
+                                  std::to_string(row));
+      }
       if (b != loaded) {
         TROVE_ASSIGN_OR_RETURN(block, ColumnBlockAt(c, b, fill_cache));
         loaded = b;
       }
       uint32_t i = row - block->first_row;
+      if (row < block->first_row || i >= block->num_rows) {
+        return Status::Corruption(path() + ": block of column " + c.name +
+                                  " does not hold row " + std::to_string(row));
+      }
       if (block->IsPresent(i)) SetField(c, *block, i, &events[out]);
       ++out;
     }
