@@ -3,7 +3,9 @@
 // std::vector<Event> written from the documented contracts alone (query/ast.h for predicates,
 // the comment above QueryResult in query/engine.h for pipes, stats and top, query/sketch.h for
 // error bounds). Every query is checked in every physical state of the store: all buffered,
-// buffered and recovered by a reopen, flushed + buffered, flushed, merged, and reopened.
+// buffered and recovered by a reopen, flushed + buffered, flushed, merged, reopened, archived
+// into the cold tier (rewritten with the cold segment options, read through the cold tier and
+// the local index-tail cache), and archived + reopened.
 // GetTrace is checked the same way for every trace ID plus unknown ones.
 //
 // The generator builds each query as text AND as the Query it is meant to be; the brute force
@@ -30,6 +32,7 @@
 #include "query/ast.h"
 #include "query/engine.h"
 #include "query/parser.h"
+#include "storage/cold_tier.h"
 #include "storage/store.h"
 #include "tests/query_diff_util.h"
 #include "tests/query_gen.h"
@@ -290,6 +293,27 @@ TEST_F(QueryDifferentialTest, EngineAgreesWithBruteForceInEveryStoreState) {
     auto store = Store::Open(Options(), dir.path());
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     CheckState(**store, "compacted, reopened");
+  }
+  // The cold tier: every segment's newest event is older than kClock - 1h.
+  TempDir cold_dir("qdiff-cold");
+  StoreOptions cold = Options();
+  cold.cold_tier = NewDirectoryColdTier(FileSystem::Default(), cold_dir.path());
+  cold.archive_after_ns = kHour;
+  {
+    auto store = Store::Open(cold, dir.path());
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    const uint64_t segments = (*store)->GetStats().segments;
+    auto counts = (*store)->RunMaintenance();
+    ASSERT_TRUE(counts.ok()) << counts.status().ToString();
+    ASSERT_EQ(counts->archived_segments, segments);
+    ASSERT_EQ((*store)->GetStats().cold.segments, segments);
+    CheckState(**store, "archived");
+  }
+  {
+    auto store = Store::Open(cold, dir.path());
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    ASSERT_EQ((*store)->GetStats().hot.segments, 0u);
+    CheckState(**store, "archived, reopened");
   }
 }
 
