@@ -26,6 +26,10 @@ constexpr int64_t kMaxTime = std::numeric_limits<int64_t>::max();
 
 // Deep enough for any real query; bounds recursion so `((((…` cannot overflow the stack.
 constexpr int kMaxNesting = 256;
+// Far more terms than any hand-written or generated query needs; bounds the work one query
+// costs (each term is an index lookup per segment and a check per candidate row): 100,000
+// `AND`ed words took seconds and ~1 GiB before this limit (tests/hostile_input_test.cc).
+constexpr int kMaxTerms = 4096;
 
 constexpr std::string_view kLevels =
     "a level (TRACE, DEBUG, INFO, WARN, ERROR, FATAL, UNKNOWN) or a number";
@@ -121,6 +125,7 @@ class Parser {
   const int64_t now_ns_;
   Token tok_;  // the lookahead
   int depth_ = 0;
+  int terms_ = 0;  // leaf terms parsed so far (kMaxTerms)
 };
 
 Result<Query> Parser::Parse() {
@@ -218,6 +223,10 @@ Status Parser::ParseUnary(Filter* out) {
 }
 
 Status Parser::ParsePrimary(Filter* out) {
+  if (tok_.kind != Token::Kind::kLParen && ++terms_ > kMaxTerms) {
+    return SyntaxError(tok_.pos, "at most " + std::to_string(kMaxTerms) + " terms in a query",
+                       "more");
+  }
   switch (tok_.kind) {
     case Token::Kind::kLParen: {
       const size_t open = tok_.pos;

@@ -1,5 +1,7 @@
 #include "server/trove_service.h"
 
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/wire_format_lite.h>
 #include <grpcpp/support/proto_buffer_reader.h>
 
 #include <algorithm>
@@ -38,6 +40,30 @@ double MillisSince(std::chrono::steady_clock::time_point t0) {
 grpc::Status InvalidArgument(std::string message) {
   SanitizeUtf8(&message);
   return grpc::Status(StatusCode::INVALID_ARGUMENT, message);
+}
+
+grpc::Status BatchTooLarge(uint64_t events, uint64_t limit) {
+  return InvalidArgument("batch of " + std::to_string(events) + " events exceeds the limit of " +
+                         std::to_string(limit) +
+                         " (max_batch_events); split it into smaller requests");
+}
+
+// Counts the events (field 1) of a serialized IngestRequest without materialising them. An
+// empty event is 2 bytes on the wire but ~80 bytes parsed, so a max_message_bytes request of
+// them would cost GiBs before the batch limit could refuse it (tests/hostile_input_test.cc).
+// False on malformed wire data, which the real parse then reports.
+bool CountWireEvents(grpc::ByteBuffer* buffer, uint64_t* count) {
+  using google::protobuf::internal::WireFormatLite;
+  grpc::ProtoBufferReader reader(buffer);
+  if (!reader.status().ok()) return false;
+  google::protobuf::io::CodedInputStream in(&reader);
+  *count = 0;
+  for (;;) {
+    const uint32_t tag = in.ReadTag();
+    if (tag == 0) return true;  // the end (or a bad tag, left to the parse)
+    if (WireFormatLite::GetTagFieldNumber(tag) == 1) ++*count;
+    if (!WireFormatLite::SkipField(&in, tag)) return false;
+  }
 }
 
 }  // namespace
@@ -93,6 +119,10 @@ TroveService::TroveService(const ServerConfig& config, Store* store,
 
 grpc::Status TroveService::DecodeIngest(grpc::ByteBuffer* buffer,
                                         wire::IngestRequest* request) const {
+  uint64_t events = 0;
+  if (CountWireEvents(buffer, &events) && events > config_.max_batch_events) {
+    return BatchTooLarge(events, config_.max_batch_events);
+  }
   grpc::ProtoBufferReader reader(buffer);
   if (!reader.status().ok() || !request->ParseFromZeroCopyStream(&reader)) {
     return InvalidArgument("the request is not a trove.v1.IngestRequest");
@@ -147,9 +177,7 @@ grpc::Status TroveService::AppendBatch(grpc::ServerContext* context,
                                        const wire::IngestRequest& request, IngestTotals* totals) {
   const size_t n = static_cast<size_t>(request.events_size());
   if (n > config_.max_batch_events) {
-    return InvalidArgument("batch of " + std::to_string(n) + " events exceeds the limit of " +
-                           std::to_string(config_.max_batch_events) +
-                           " (max_batch_events); split it into smaller requests");
+    return BatchTooLarge(n, config_.max_batch_events);
   }
   const int64_t now = WallNowNs();
   std::vector<Event> events;

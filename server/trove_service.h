@@ -77,7 +77,8 @@ class TroveService final : public ::trove::v1::Trove::Service {
   grpc::Status IngestStreamed(
       grpc::ServerContext* context,
       grpc::ServerReaderWriter<::trove::v1::IngestResponse, grpc::ByteBuffer>* stream);
-  // Decodes one request message; INVALID_ARGUMENT when it is not an IngestRequest.
+  // Decodes one request message; INVALID_ARGUMENT when it is not an IngestRequest or holds
+  // more than max_batch_events events (counted on the wire, before anything is parsed).
   grpc::Status DecodeIngest(grpc::ByteBuffer* buffer, wire::IngestRequest* request) const;
   // Converts, appends and publishes one batch; adds its outcome to *totals. A non-OK status
   // means nothing of this batch was acknowledged.

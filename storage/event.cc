@@ -183,6 +183,13 @@ Status NormalizeEvent(const EventLimits& limits, int64_t now_ns, Event* e) {
     }
     if (auto* s = std::get_if<std::string>(&a.value)) SanitizeUtf8(s);
   }
+  // Again after the repair: each invalid byte became a 3-byte U+FFFD.
+  size = e->ApproximateSize();
+  if (size > limits.max_event_bytes) {
+    return Status::InvalidArgument("event is " + std::to_string(size) +
+                                   " bytes after replacing invalid UTF-8; the limit is " +
+                                   std::to_string(limits.max_event_bytes));
+  }
   // Last value wins for duplicate keys; keep attributes sorted by key for stable output.
   std::stable_sort(e->attributes.begin(), e->attributes.end(),
                    [](const Attribute& a, const Attribute& b) { return a.key < b.key; });

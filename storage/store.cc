@@ -411,6 +411,9 @@ Result<AppendResult> Store::Append(std::vector<Event> events) {
     if (g != &w) g->cv.notify_one();
   }
   if (!writers_.empty()) writers_.front()->cv.notify_one();
+  // A failed write-ahead write leaves RocksDB stopped until Resume(): go read-only, and let
+  // the background thread's recovery attempts bring writes back.
+  if (!s.ok()) LatchBackgroundError(s);
   const bool flush_due = recent_bytes_ >= options_.flush_bytes;
   lock.unlock();
   if (flush_due) cv_.notify_all();
@@ -440,13 +443,13 @@ Status Store::FlushAllLocked() {
   return Status::OK();
 }
 
-Status Store::FlushLocked(size_t* flushed_batches) {
+Status Store::FlushLocked(size_t* flushed_batches, bool recovering) {
   *flushed_batches = 0;
   std::vector<std::shared_ptr<const RecentBatch>> batches;
   uint64_t first_id;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    TROVE_RETURN_IF_ERROR(bg_error_);
+    if (!recovering) TROVE_RETURN_IF_ERROR(bg_error_);
     // The oldest batches, about flush_bytes of them: bounds segment size and flush memory
     // even when the buffer has grown far beyond the trigger.
     size_t bytes = 0;
@@ -801,7 +804,16 @@ void Store::BackgroundLoop() {
     if (!flush_due() || !bg_error_.ok()) {
       cv_.wait_for(lock, std::chrono::nanoseconds(options_.background_interval_ns));
     }
-    if (stopping_ || !bg_error_.ok()) continue;
+    if (stopping_) continue;
+    if (!bg_error_.ok()) {
+      if (Now() >= next_recovery_ns_) {
+        next_recovery_ns_ = Now() + options_.recovery_interval_ns;
+        lock.unlock();
+        TryLeaveReadOnly();
+        lock.lock();
+      }
+      continue;
+    }
     const bool flush_now = flush_due();
     lock.unlock();
     Status s;
@@ -844,10 +856,27 @@ void Store::MergeLoop() {
   }
 }
 
+void Store::TryLeaveReadOnly() {
+  // RocksDB stops writing after an I/O error of its own; Resume() is a no-op otherwise.
+  Status s = FromRocks(db_->db->Resume(), "resume RocksDB");
+  if (!s.ok()) return;
+  std::lock_guard<std::mutex> flush_lock(flush_mu_);
+  size_t flushed;
+  s = FlushLocked(&flushed, /*recovering=*/true);
+  if (!s.ok()) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (bg_error_.ok()) return;
+  fprintf(stderr, "trove: writes work again, the store is writable (was: %s)\n",
+          bg_error_.ToString().c_str());
+  bg_error_ = Status::OK();
+  ++recoveries_;
+  cv_.notify_all();
+}
+
 void Store::LatchBackgroundError(const Status& s) {
   if (s.ok() || !bg_error_.ok()) return;
   // Latched: the store stops accepting writes rather than fail in a loop. Reads go on.
-  fprintf(stderr, "trove: background flush/merge failed, store is now read-only: %s\n",
+  fprintf(stderr, "trove: a write failed, the store is read-only until writes work again: %s\n",
           s.ToString().c_str());
   bg_error_ = s;
   cv_.notify_all();
@@ -893,6 +922,7 @@ StoreStats Store::GetStats() const {
   st.buffered_bytes = recent_bytes_;
   st.flushes = flushes_;
   st.merges = merges_;
+  st.recoveries = recoveries_;
   uint64_t live = 0;
   if (db_->db->GetIntProperty("rocksdb.total-sst-files-size", &live)) st.db_bytes = live;
   if (!bg_error_.ok()) st.background_error = bg_error_.ToString();

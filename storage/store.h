@@ -68,6 +68,10 @@ struct StoreOptions {
   bool background = true;
   // How often the background thread checks its triggers.
   int64_t background_interval_ns = 100'000'000;
+  // After a failed background flush or merge the store is read-only (Append fails, reads go
+  // on); the background thread retries a flush this often and leaves read-only mode as soon as
+  // one succeeds (the disk was full, the filesystem came back).
+  int64_t recovery_interval_ns = 1'000'000'000;
   MergePolicyOptions merge;
   SegmentWriteOptions segment;
   EventLimits limits;
@@ -150,8 +154,9 @@ struct StoreStats {
   uint64_t buffered_bytes = 0;
   uint64_t flushes = 0;
   uint64_t merges = 0;
+  uint64_t recoveries = 0;  // times the store left read-only mode
   uint64_t db_bytes = 0;  // RocksDB live files (catalog, trace map, buffer)
-  std::string background_error;  // empty when healthy
+  std::string background_error;  // empty when healthy; otherwise the store is read-only
 };
 
 class Snapshot;
@@ -197,7 +202,8 @@ class Store {
   Status WriteGroup(std::deque<Writer*>::iterator begin, std::deque<Writer*>::iterator end);
   // Flushes the oldest ~flush_bytes of buffered batches into segments; *flushed_batches says
   // how many batches that was.
-  Status FlushLocked(size_t* flushed_batches);
+  // recovering: run even though an error is latched (TryLeaveReadOnly's attempt).
+  Status FlushLocked(size_t* flushed_batches, bool recovering = false);
   Status FlushAllLocked();
   Result<bool> MergeLocked();
   void BackgroundLoop();
@@ -212,6 +218,8 @@ class Store {
                                                    uint32_t tail_crc);
   // REQUIRES: mu_ held.
   void LatchBackgroundError(const Status& s);
+  // Retries a flush while read-only; clears the error when it succeeds. REQUIRES: mu_ not held.
+  void TryLeaveReadOnly();
   // Commits wb (plus the persisted next segment id) durably under commit_mu_, then runs apply
   // under mu_ to publish the change in memory.
   Status CommitToCatalog(rocksdb::WriteBatch* wb, const char* what,
@@ -232,7 +240,8 @@ class Store {
   size_t recent_bytes_ = 0;
   std::map<uint64_t, std::shared_ptr<SegmentReader>> segments_;
   Status bg_error_;
-  uint64_t flushes_ = 0, merges_ = 0;
+  uint64_t flushes_ = 0, merges_ = 0, recoveries_ = 0;
+  int64_t next_recovery_ns_ = 0;
   std::map<uint64_t, uint64_t> cold_tail_bytes_;  // cold segment id → cached tail size
   MaintenanceCounts maintenance_;
   uint64_t maintenance_passes_ = 0;

@@ -344,8 +344,10 @@ struct JsonLineParser::Impl {
 
 JsonLineParser::JsonLineParser(JsonParseOptions options)
     : options_(std::move(options)), impl_(std::make_unique<Impl>()) {
-  // Capacity grows on demand; only the depth is fixed here.
-  if (impl_->parser.allocate(1 << 16, options_.max_depth) != simdjson::SUCCESS) {
+  // Capacity grows on demand; only the depth is fixed here. simdjson fails a document whose
+  // depth reaches its max_depth (the 64th nested object of max_depth 64), so allow one more to
+  // accept exactly max_depth levels, as JsonParseOptions promises.
+  if (impl_->parser.allocate(1 << 16, options_.max_depth + 1) != simdjson::SUCCESS) {
     fprintf(stderr, "JsonLineParser: cannot allocate the simdjson parser\n");
     abort();
   }
