@@ -529,25 +529,13 @@ Flags ParseFlags(int argc, char** argv) {
   return f;
 }
 
-// --loghub as given, else ../shared/data/loghub relative to the working directory, else
-// relative to this source tree (so the benchmark also works when run from a build directory).
-std::string FindLoghub(const std::string& given) {
-  if (!given.empty()) return given;
-  for (const std::string& candidate :
-       {std::string("../shared/data/loghub"), std::string("../../shared/data/loghub"),
-        std::string(TROVE_SOURCE_DIR "/../shared/data/loghub")}) {
-    if (fs::is_directory(candidate)) return candidate;
-  }
-  return "../shared/data/loghub";
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   const Flags flags = ParseFlags(argc, argv);
   std::string loghub;
   if (flags.loghub_files) {
-    loghub = FindLoghub(flags.loghub);
+    loghub = trove::bench::FindLoghub(flags.loghub);
     if (!fs::is_directory(loghub)) {
       fprintf(stderr, "trove-bench-ingest: loghub directory %s not found (use --loghub DIR)\n",
               loghub.c_str());

@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 
 #include "tools/log_time.h"
 #include "tools/text_lines.h"
@@ -47,6 +48,16 @@ std::vector<Event> LoadTextLog(const std::string& path, const std::string& servi
     events.push_back(std::move(e));
   }
   return events;
+}
+
+std::string FindLoghub(const std::string& given) {
+  if (!given.empty()) return given;
+  for (const std::string& candidate :
+       {std::string("../shared/data/loghub"), std::string("../../shared/data/loghub"),
+        std::string(TROVE_SOURCE_DIR "/../shared/data/loghub")}) {
+    if (std::filesystem::is_directory(candidate)) return candidate;
+  }
+  return "../shared/data/loghub";
 }
 
 }  // namespace trove::bench

@@ -29,6 +29,11 @@ inline constexpr int64_t kFallbackStepNs = 1'000'000;
 // replaces invalid UTF-8.
 // On an unreadable file returns no events and, when status is given, sets *status to IOError
 // naming the file (otherwise OK).
+// The Loghub sample directory: `given` when not empty, else ../shared/data/loghub relative to
+// the working directory, its parent, or this source tree (so drivers also work when run from
+// a build directory).
+std::string FindLoghub(const std::string& given);
+
 std::vector<Event> LoadTextLog(const std::string& path, const std::string& service,
                                Status* status = nullptr);
 

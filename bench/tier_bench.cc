@@ -126,19 +126,9 @@ Workload Generated(const Flags& flags) {
   return w;
 }
 
-std::string FindLoghub(const std::string& given) {
-  if (!given.empty()) return given;
-  for (const std::string& candidate :
-       {std::string("../shared/data/loghub"), std::string("../../shared/data/loghub"),
-        std::string(TROVE_SOURCE_DIR "/../shared/data/loghub")}) {
-    if (fs::is_directory(candidate)) return candidate;
-  }
-  return "../shared/data/loghub";
-}
-
 Workload Loghub(const Flags& flags) {
   Workload w;
-  const std::string dir = FindLoghub(flags.loghub);
+  const std::string dir = trove::bench::FindLoghub(flags.loghub);
   std::vector<fs::path> files;
   for (const auto& entry : fs::directory_iterator(dir)) {
     if (entry.path().extension() == ".log") files.push_back(entry.path());
