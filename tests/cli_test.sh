@@ -7,46 +7,7 @@
 set -u
 troved=$1
 trove=$2
-dir=$(mktemp -d)
-pid=""
-cleanup() {
-  if [ -n "$pid" ]; then kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; fi
-  rm -rf "$dir"
-}
-trap cleanup EXIT
-fail() {
-  echo "FAIL: $*"
-  if [ -s "$dir/troved.log" ]; then echo "--- troved.log (tail)"; tail -n 20 "$dir/troved.log"; fi
-  exit 1
-}
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-addr=127.0.0.1:$(free_port)
-t() { "$trove" --server "$addr" "$@"; }
-# expect_exit WANT CMD...: runs CMD with stdout/stderr in $dir/out and $dir/err.
-expect_exit() {
-  local want=$1
-  shift
-  "$@" > "$dir/out" 2> "$dir/err"
-  local rc=$?
-  [ "$rc" -eq "$want" ] || fail "'$*' exited $rc, want $want; stderr: $(cat "$dir/err")"
-}
-start_troved() {
-  "$troved" --data "$dir/data" --listen "$addr" "$@" >> "$dir/troved.log" 2>&1 &
-  pid=$!
-  for _ in $(seq 1 100); do
-    t admin stats > /dev/null 2>&1 && return 0
-    kill -0 "$pid" 2>/dev/null || fail "troved exited at start"
-    sleep 0.1
-  done
-  fail "troved did not answer within 10 s"
-}
-stop_troved() {
-  kill "$pid"
-  wait "$pid" 2>/dev/null
-  pid=""
-}
+. "$(dirname "$0")/troved_harness.sh"
 # count_json FILE: the number of lines in FILE, each checked to be a JSON object.
 count_json() {
   python3 -c 'import json, sys
