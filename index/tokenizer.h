@@ -11,10 +11,21 @@
 
 namespace trove::index {
 
-inline bool IsTokenByte(unsigned char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         c == '_' || c >= 0x80;
-}
+namespace internal {
+// IsTokenByte as a table: the tokenizer's inner loop runs once per byte of every message.
+struct TokenByteTable {
+  bool is_token[256];
+  constexpr TokenByteTable() : is_token() {
+    for (int c = 0; c < 256; ++c) {
+      is_token[c] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '_' || c >= 0x80;
+    }
+  }
+};
+inline constexpr TokenByteTable kTokenBytes;
+}  // namespace internal
+
+inline bool IsTokenByte(unsigned char c) { return internal::kTokenBytes.is_token[c]; }
 
 inline char AsciiLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
 std::string AsciiLower(std::string_view s);

@@ -5,6 +5,9 @@
 #include <limits>
 #include <unordered_map>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/string_view.h"
+
 #include "storage/format.h"
 
 namespace trove {
@@ -21,24 +24,38 @@ double BitsDouble(uint64_t b) {
   return d;
 }
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
+// Per byte: its hex digit value (0–15) and whether it is a lowercase or uppercase letter digit;
+// IDs are encoded for every event of every segment, so this is a table, not branches.
+struct HexTable {
+  static constexpr uint8_t kNotHex = 0xFF;
+  static constexpr uint8_t kLowerLetter = 1, kUpperLetter = 2;
+  uint8_t value[256];
+  uint8_t letter[256];
+  constexpr HexTable() : value(), letter() {
+    for (int c = 0; c < 256; ++c) {
+      value[c] = kNotHex;
+      letter[c] = 0;
+      if (c >= '0' && c <= '9') value[c] = static_cast<uint8_t>(c - '0');
+      if (c >= 'a' && c <= 'f') value[c] = static_cast<uint8_t>(c - 'a' + 10), letter[c] = kLowerLetter;
+      if (c >= 'A' && c <= 'F') value[c] = static_cast<uint8_t>(c - 'A' + 10), letter[c] = kUpperLetter;
+    }
+  }
+};
+constexpr HexTable kHex;
 
 // The hex case of s: kIdLowerHex, kIdUpperHex, or kIdRaw when s is not hex of one case.
 uint8_t HexCase(std::string_view s) {
   if (s.empty() || s.size() % 2 != 0) return format::kIdRaw;
-  bool lower = false, upper = false;
+  uint8_t letters = 0, bad = 0;
   for (char c : s) {
-    if (HexValue(c) < 0) return format::kIdRaw;
-    if (c >= 'a' && c <= 'f') lower = true;
-    if (c >= 'A' && c <= 'F') upper = true;
+    const auto b = static_cast<unsigned char>(c);
+    bad |= static_cast<uint8_t>(kHex.value[b] == HexTable::kNotHex);
+    letters |= kHex.letter[b];
   }
-  if (lower && upper) return format::kIdRaw;
-  return upper ? format::kIdUpperHex : format::kIdLowerHex;
+  if (bad != 0 || letters == (HexTable::kLowerLetter | HexTable::kUpperLetter)) {
+    return format::kIdRaw;
+  }
+  return letters == HexTable::kUpperLetter ? format::kIdUpperHex : format::kIdLowerHex;
 }
 
 // Readers fill the vector of the encoding and read the vector of the type: they must agree.
@@ -59,16 +76,25 @@ bool EncodingFitsType(ValueType type, uint8_t encoding) {
 }  // namespace
 
 std::string EncodeId(std::string_view id) {
-  uint8_t tag = HexCase(id);
-  std::string out(1, static_cast<char>(tag));
-  if (tag == format::kIdRaw) {
-    out.append(id);
-    return out;
-  }
-  for (size_t i = 0; i < id.size(); i += 2) {
-    out.push_back(static_cast<char>(HexValue(id[i]) << 4 | HexValue(id[i + 1])));
-  }
+  std::string out;
+  AppendEncodedId(id, &out);
   return out;
+}
+
+void AppendEncodedId(std::string_view id, std::string* out) {
+  const uint8_t tag = HexCase(id);
+  out->push_back(static_cast<char>(tag));
+  if (tag == format::kIdRaw) {
+    out->append(id);
+    return;
+  }
+  const size_t start = out->size();
+  out->resize(start + id.size() / 2);
+  char* dst = out->data() + start;
+  const auto* src = reinterpret_cast<const unsigned char*>(id.data());
+  for (size_t i = 0; i < id.size(); i += 2) {
+    *dst++ = static_cast<char>(kHex.value[src[i]] << 4 | kHex.value[src[i + 1]]);
+  }
 }
 
 bool DecodeId(std::string_view enc, std::string* id) {
@@ -213,22 +239,25 @@ Status ColumnBuilder::Finish(uint32_t total_rows, uint32_t block_rows, BlockWrit
   }
 
   // Dictionary when values repeat enough to pay for it: ids are 1–2 bytes against the text.
-  std::unordered_map<std::string_view, uint32_t> ids;
+  // absl's map and hash: this runs over every string value of every segment written.
+  // (absl::string_view is its own type in Debian's build, hence the conversions.)
+  absl::flat_hash_map<absl::string_view, uint32_t> ids;
+  auto key = [](std::string_view s) { return absl::string_view(s.data(), s.size()); };
   if (meta->encoding == format::kEncodingStringPlain && !strings_.empty()) {
     const size_t max_distinct = std::min<size_t>(65536, strings_.size() / 4 + 1);
     for (std::string_view s : strings_) {
-      ids.emplace(s, 0);
+      ids.emplace(key(s), 0);
       if (ids.size() > max_distinct) break;
     }
     if (ids.size() <= max_distinct) {
       std::vector<std::string_view> sorted;
       sorted.reserve(ids.size());
-      for (auto& [s, id] : ids) sorted.push_back(s);
+      for (auto& [s, id] : ids) sorted.emplace_back(s.data(), s.size());
       std::sort(sorted.begin(), sorted.end());
       std::string dict;
       PutVarint64(&dict, sorted.size());
       for (uint32_t i = 0; i < sorted.size(); ++i) {
-        ids[sorted[i]] = i;
+        ids[key(sorted[i])] = i;
         PutLengthPrefixed(&dict, sorted[i]);
       }
       meta->encoding = format::kEncodingStringDict;
@@ -290,9 +319,14 @@ Status ColumnBuilder::Finish(uint32_t total_rows, uint32_t block_rows, BlockWrit
         }
       }
     } else if (meta->encoding == format::kEncodingStringDict) {
-      for (size_t i = begin; i < next; ++i) PutVarint64(&payload, ids[strings_[i]]);
+      for (size_t i = begin; i < next; ++i) PutVarint64(&payload, ids[key(strings_[i])]);
     } else if (meta->encoding == format::kEncodingId) {
-      for (size_t i = begin; i < next; ++i) PutLengthPrefixed(&payload, EncodeId(strings_[i]));
+      std::string id;
+      for (size_t i = begin; i < next; ++i) {
+        id.clear();
+        AppendEncodedId(strings_[i], &id);
+        PutLengthPrefixed(&payload, id);
+      }
     } else {
       for (size_t i = begin; i < next; ++i) PutLengthPrefixed(&payload, strings_[i]);
     }

@@ -105,6 +105,8 @@ Status DecodeDictionary(std::string_view raw, uint32_t expected, std::vector<std
 // Correlation and span IDs: lowercase or uppercase hex of even length is stored as binary
 // behind a tag byte (format::kIdLowerHex / kIdUpperHex); anything else raw (kIdRaw).
 std::string EncodeId(std::string_view id);
+// Like EncodeId, appending to *out (no allocation once *out has grown).
+void AppendEncodedId(std::string_view id, std::string* out);
 // Returns false on malformed input.
 bool DecodeId(std::string_view encoded, std::string* id);
 // Like DecodeId, appending the ID to *out.

@@ -1,6 +1,8 @@
 #include "storage/event.h"
 
 #include <algorithm>
+#include <charconv>
+#include <cstdio>
 #include <cstring>
 #include <unordered_map>
 
@@ -39,21 +41,45 @@ Level ParseLevel(std::string_view word) {
   return it == kWords.end() ? Level::kUnknown : it->second;
 }
 
+namespace {
+
+// Significant digits of a number as std::to_chars writes it in scientific form ("-1.25e+03"
+// → 3, "1e-03" → 1, "0e+00" → 1).
+int SignificantDigits(const char* first, const char* last) {
+  std::string digits;
+  for (const char* p = first; p != last && *p != 'e'; ++p) {
+    if (*p >= '0' && *p <= '9') digits.push_back(*p);
+  }
+  const size_t begin = digits.find_first_not_of('0');
+  if (begin == std::string::npos) return 1;
+  const size_t end = digits.find_last_not_of('0');
+  return static_cast<int>(end - begin + 1);
+}
+
+}  // namespace
+
+std::string DoubleToString(double d) {
+  // The answer is the %.*g form with the fewest digits that reads back as d. The shortest
+  // round-trip digits (std::to_chars, no precision) say how many that is; the loop only
+  // confirms it, where the old code tried every precision from 1 with snprintf and strtod.
+  char buf[64];
+  // Scientific: fixed notation may spell a large integer out in full ("7629982456429815808").
+  const auto shortest = std::to_chars(buf, buf + sizeof buf, d, std::chars_format::scientific);
+  for (int prec = SignificantDigits(buf, shortest.ptr); prec <= 17; ++prec) {
+    const auto g = std::to_chars(buf, buf + sizeof buf, d, std::chars_format::general, prec);
+    double back = 0;
+    const auto parsed = std::from_chars(buf, g.ptr, back);
+    if (parsed.ec == std::errc() && parsed.ptr == g.ptr && back == d) return std::string(buf, g.ptr);
+  }
+  snprintf(buf, sizeof buf, "%.17g", d);  // NaN: never equal to itself
+  return buf;
+}
+
 std::string ValueToString(const AttrValue& v) {
   switch (v.index()) {
     case 0: return std::get<std::string>(v);
     case 1: return std::to_string(std::get<int64_t>(v));
-    case 2: {
-      char buf[32];
-      snprintf(buf, sizeof buf, "%.17g", std::get<double>(v));
-      // Shortest form that round-trips is nicer to read; try fewer digits first.
-      for (int prec = 1; prec <= 17; ++prec) {
-        char shorter[32];
-        snprintf(shorter, sizeof shorter, "%.*g", prec, std::get<double>(v));
-        if (std::strtod(shorter, nullptr) == std::get<double>(v)) return shorter;
-      }
-      return buf;
-    }
+    case 2: return DoubleToString(std::get<double>(v));
     default: return std::get<bool>(v) ? "true" : "false";
   }
 }

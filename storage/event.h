@@ -38,6 +38,9 @@ enum class ValueType : uint8_t { kString = 0, kInt64 = 1, kDouble = 2, kBool = 3
 inline ValueType TypeOf(const AttrValue& v) { return static_cast<ValueType>(v.index()); }
 // The text form used for indexing and display: 42, 1.5, true, or the string itself.
 std::string ValueToString(const AttrValue& v);
+// A double as ValueToString writes it: the shortest "%.*g" form that reads back as the same
+// double ("0.1", "1e+20", "123.456"); "nan"/"-nan" for NaNs.
+std::string DoubleToString(double d);
 
 struct Attribute {
   std::string key;  // dotted path for flattened JSON: "http.status"

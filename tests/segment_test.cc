@@ -7,6 +7,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -666,6 +670,48 @@ TEST(SegmentTest, FileNames) {
        {"seg-00000000000000AB.trv", "seg-0000000000000ab.trv", "seg-00000000000000ab.trx",
         "xeg-00000000000000ab.trv", "", "seg-00000000000000ab.trv.tmp"}) {
     EXPECT_FALSE(ParseSegmentFileName(bad, &id)) << bad;
+  }
+}
+
+
+// The text form of doubles is what the term index holds (`latency_ms:12.5`), so the fast
+// DoubleToString must write exactly what the original definition did: the "%.*g" form with the
+// fewest digits that reads back as the same double.
+std::string ShortestPercentG(double d) {
+  char buf[32];
+  snprintf(buf, sizeof buf, "%.17g", d);
+  for (int prec = 1; prec <= 17; ++prec) {
+    char shorter[32];
+    snprintf(shorter, sizeof shorter, "%.*g", prec, d);
+    if (std::strtod(shorter, nullptr) == d) return shorter;
+  }
+  return buf;
+}
+
+TEST(SegmentTest, DoubleToStringIsTheShortestPercentGForm) {
+  std::vector<double> values = {0.0, -0.0, 1.0, -1.0, 0.1, 0.5, 1.5, 12.5, 100000.0, 1e5, 1e15,
+                                1e16, 1e17, 1e21, 1e22, 1e-5, 1e-4, 123456789012345678.0,
+                                0.30000000000000004, 5e-324, 2.2250738585072014e-308,
+                                1.7976931348623157e308, std::numeric_limits<double>::infinity(),
+                                -std::numeric_limits<double>::infinity(),
+                                std::numeric_limits<double>::quiet_NaN()};
+  uint64_t x = 0x9E3779B97F4A7C15ull;
+  for (int i = 0; i < 200000; ++i) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    double d;
+    switch (i % 4) {
+      case 0: {  // any bit pattern
+        std::memcpy(&d, &x, sizeof d);
+        break;
+      }
+      case 1: d = static_cast<double>(x % 100000) / 10.0; break;  // latencies like 123.4
+      case 2: d = static_cast<double>(x % 10000000) / 1000.0; break;
+      default: d = static_cast<double>(static_cast<int64_t>(x)) * 1e-9; break;
+    }
+    values.push_back(d);
+  }
+  for (double d : values) {
+    ASSERT_EQ(DoubleToString(d), ShortestPercentG(d)) << "for the double with %.17g form " << ShortestPercentG(d);
   }
 }
 
