@@ -591,8 +591,14 @@ Status Store::Compact() {
   TROVE_RETURN_IF_ERROR(FlushAllLocked());
   while (true) {
     TROVE_ASSIGN_OR_RETURN(bool merged, MergeLocked());
-    if (!merged) return Status::OK();
+    if (!merged) break;
   }
+  // Every buffered event is in a segment now, so RocksDB's log files hold nothing live; they
+  // go once the memtables that used them are flushed (otherwise up to max_total_wal_size of
+  // dead log stays on disk).
+  rocksdb::FlushOptions flush_options;
+  flush_options.wait = true;
+  return FromRocks(db_->db->Flush(flush_options, db_->handles), "flush RocksDB memtables");
 }
 
 void MaintenanceCounts::Add(const MaintenanceCounts& o) {

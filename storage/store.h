@@ -182,7 +182,8 @@ class Store {
   Status Flush();
   // Runs one merge if the policy picks one; returns whether it merged.
   Result<bool> MergeOnce();
-  // Flushes, then merges until the policy picks nothing.
+  // Flushes, merges until the policy picks nothing, then flushes RocksDB's memtables so its
+  // log files of already-segmented events are deleted.
   Status Compact();
   // One retention and archival pass now: drops partitions past retention_ns and beyond
   // max_disk_bytes, then archives every hot segment older than archive_after_ns. A crash at
