@@ -465,6 +465,144 @@ std::string InfoMessage(Svc svc, const RequestContext& c, Rng* rng, int64_t* lat
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
+// Extra (real) messages
+
+namespace {
+
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+bool IsAsciiLetter(char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
+bool IsAlnum(char c) { return IsDigit(c) || IsAsciiLetter(c); }
+bool IsHexDigit(char c) { return IsDigit(c) || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f'); }
+
+// The value of the 1..max_digits digits at s[*pos], advancing *pos; -1 when there are none or
+// more.
+int DigitsAt(std::string_view s, size_t* pos, size_t max_digits) {
+  const size_t start = *pos;
+  int value = 0;
+  while (*pos < s.size() && IsDigit(s[*pos])) {
+    if (*pos - start == max_digits) return -1;
+    value = value * 10 + (s[(*pos)++] - '0');
+  }
+  return *pos == start ? -1 : value;
+}
+
+// Whether the text at s[pos] continues a token or a dotted number ("1.2.3.4.5", "10:11:12a").
+bool ContinuesAt(std::string_view s, size_t pos) {
+  return pos < s.size() &&
+         (IsAlnum(s[pos]) || (s[pos] == '.' && pos + 1 < s.size() && IsDigit(s[pos + 1])));
+}
+
+// The length of the IPv4 address at s[i] ("10.251.73.220"), or 0.
+size_t Ipv4At(std::string_view s, size_t i) {
+  size_t p = i;
+  for (int part = 0; part < 4; ++part) {
+    if (part > 0) {
+      if (p >= s.size() || s[p] != '.') return 0;
+      ++p;
+    }
+    const int octet = DigitsAt(s, &p, 3);
+    if (octet < 0 || octet > 255) return 0;
+  }
+  return ContinuesAt(s, p) ? 0 : p - i;
+}
+
+// The length of the time of day "H:MM:SS" or "HH:MM:SS" at s[i], or 0.
+size_t TimeOfDayAt(std::string_view s, size_t i) {
+  size_t p = i;
+  const int h = DigitsAt(s, &p, 2);
+  if (h < 0 || h > 23 || p >= s.size() || s[p] != ':') return 0;
+  ++p;
+  const size_t m_start = p;
+  const int m = DigitsAt(s, &p, 2);
+  if (m < 0 || m > 59 || p - m_start != 2 || p >= s.size() || s[p] != ':') return 0;
+  ++p;
+  const size_t s_start = p;
+  const int sec = DigitsAt(s, &p, 2);
+  if (sec < 0 || sec > 60 || p - s_start != 2) return 0;
+  return ContinuesAt(s, p) ? 0 : p - i;
+}
+
+void AppendRandomDigits(std::string_view original, Rng* rng, std::string* out) {
+  for (size_t k = 0; k < original.size(); ++k) {
+    if (k == 0 && original.size() > 1) {
+      // Keeps zero padding ("0020") and keeps other numbers from gaining one.
+      out->push_back(original[0] == '0' ? '0' : static_cast<char>('1' + rng->Uniform(9)));
+    } else {
+      out->push_back(static_cast<char>('0' + rng->Uniform(10)));
+    }
+  }
+}
+
+// body is all hex digits.
+void AppendRandomHex(std::string_view body, Rng* rng, std::string* out) {
+  const bool upper =
+      std::any_of(body.begin(), body.end(), [](char c) { return c >= 'A' && c <= 'F'; });
+  const char* digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
+  for (size_t k = 0; k < body.size(); ++k) out->push_back(digits[rng->Uniform(16)]);
+}
+
+}  // namespace
+
+std::string ReRandomiseNumbers(std::string_view s, Rng* rng) {
+  std::string out;
+  out.reserve(s.size() + 8);
+  size_t i = 0;
+  while (i < s.size()) {
+    if (!IsAlnum(s[i])) {
+      out.push_back(s[i++]);
+      continue;
+    }
+    // At the start of a run of letters and digits.
+    size_t end = i;
+    while (end < s.size() && IsAlnum(s[end])) ++end;
+    const std::string_view run = s.substr(i, end - i);
+    const bool after_dot = i > 0 && s[i - 1] == '.';  // inside a version or dotted number
+    if (IsDigit(s[i]) && !after_dot) {
+      if (const size_t len = Ipv4At(s, i)) {
+        out += Fmt("%d.%d.%d.%d", static_cast<int>(1 + rng->Uniform(223)),
+                   static_cast<int>(rng->Uniform(256)), static_cast<int>(rng->Uniform(256)),
+                   static_cast<int>(1 + rng->Uniform(254)));
+        i += len;
+        continue;
+      }
+      if (const size_t len = TimeOfDayAt(s, i)) {
+        const int h = static_cast<int>(rng->Uniform(24));
+        out += Fmt(s[i + 1] == ':' && h < 10 ? "%d:%02d:%02d" : "%02d:%02d:%02d", h,
+                   static_cast<int>(rng->Uniform(60)), static_cast<int>(rng->Uniform(60)));
+        i += len;
+        continue;
+      }
+    }
+    i = end;
+    if (std::all_of(run.begin(), run.end(), IsDigit)) {
+      if (run.size() >= 2) {
+        AppendRandomDigits(run, rng, &out);
+      } else {
+        out += run;
+      }
+      continue;
+    }
+    std::string_view body = run;
+    const bool hex_prefix = run.size() > 2 && run[0] == '0' && (run[1] | 0x20) == 'x';
+    if (hex_prefix) {
+      out += run.substr(0, 2);
+      body.remove_prefix(2);
+    }
+    const bool all_hex = std::all_of(body.begin(), body.end(), IsHexDigit);
+    const bool looks_hex =
+        all_hex &&
+        (hex_prefix || (body.size() >= 4 && std::any_of(body.begin(), body.end(), IsDigit) &&
+                        !std::all_of(body.begin(), body.end(), IsDigit)));
+    if (looks_hex) {
+      AppendRandomHex(body, rng, &out);
+    } else {
+      out += body;
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
 // EventGenerator
 
 struct EventGenerator::Request {
@@ -527,6 +665,11 @@ std::unique_ptr<EventGenerator::Request> EventGenerator::NewRequest() {
 
   auto req = std::make_unique<Request>();
   std::vector<Event>& out = req->events;
+  // Null when off: then nothing more is drawn from rng, so the stream stays exactly the one
+  // without the option.
+  const bool with_extra = options_.extra_messages && !options_.extra_messages->empty() &&
+                          options_.extra_message_percent > 0;
+  const std::vector<std::string>* extra = with_extra ? options_.extra_messages.get() : nullptr;
   auto new_event = [&](Svc svc, const std::string& span, const std::string& parent, Level level,
                        std::string message) {
     Event e;
@@ -534,6 +677,9 @@ std::unique_ptr<EventGenerator::Request> EventGenerator::NewRequest() {
     e.level = level;
     e.host = Pods(svc)[static_cast<unsigned char>(span[0]) % 3];  // one pod serves a span
     e.message = std::move(message);
+    if (extra != nullptr && rng->Uniform(100) < options_.extra_message_percent) {
+      e.message = ReRandomiseNumbers((*extra)[rng->Uniform(extra->size())], rng);
+    }
     e.trace_id = c.trace_id;
     e.span_id = span;
     e.parent_span_id = parent;

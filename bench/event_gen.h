@@ -32,6 +32,15 @@ struct EventGenOptions {
   uint32_t users = 50000;
   // Requests in flight whose events interleave in the output.
   uint32_t concurrent_requests = 32;
+  // Real log messages (e.g. LoadLoghubMessages in bench/loghub_loader.h) for variety: when
+  // not empty, extra_message_percent % of the events take one of them, picked uniformly, as
+  // their message, with its numbers, hex IDs, IPs and times re-randomised per event
+  // (ReRandomiseNumbers); service, level, IDs and attributes stay the generator's. Shared so
+  // that one generator per ingest thread does not copy the list. Null or empty (the default),
+  // or a percent of 0, leaves the stream exactly what it is without the option.
+  std::shared_ptr<const std::vector<std::string>> extra_messages;
+  // Share of events (0–100) given an extra message; 10 keeps the shop's templates dominant.
+  uint32_t extra_message_percent = 10;
 };
 
 // xoshiro256** seeded through splitmix64: fast, and the same sequence everywhere.
@@ -53,6 +62,15 @@ class Rng {
  private:
   uint64_t s_[4];
 };
+
+// A copy of message with each number, hex ID, IPv4 address and time of day replaced by a
+// random one of the same shape, drawn from rng: a run of 2+ digits keeps its length and
+// whether it starts with 0 ("blk_-4875138366845786590", "0020"); a run of 4+ hex digits with
+// both a digit and a letter keeps its length and case ("113d3a99c3da", "0x1f3a" after "0x");
+// "10.251.73.220" becomes another address and "14:44:35" another time. Single digits
+// ("HTTP/1.1", "slot 6") and words mixing other letters with digits ("x86", "log4j", "R02")
+// are kept: they are names, not values.
+std::string ReRandomiseNumbers(std::string_view message, Rng* rng);
 
 class EventGenerator {
  public:

@@ -2,20 +2,29 @@
 // JSON lines, for end-to-end ingest runs through `trove ingest` and for peers.
 //
 //   trove-gen-events [--events N | --bytes N] [--seed N] [--start-now]
+//                    [--loghub DIR [--loghub-percent P]]
 //
 // --bytes stops after about that many bytes (e.g. 1000000000 for the 1 GB run). --start-now
-// dates the events so the last one is about now (the default starts 2024-01-01).
+// dates the events so the last one is about now (the default starts 2024-01-01). --loghub
+// gives P% (default 10) of the events a real message from the Loghub samples in DIR
+// (../shared/data/loghub), numbers re-randomised; without it the output is unchanged.
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <string>
 
 #include "bench/event_gen.h"
+#include "bench/loghub_loader.h"
 #include "tools/event_json.h"
 
 int main(int argc, char** argv) {
-  uint64_t events = 0, bytes = 0, seed = 1;
+  uint64_t events = 0, bytes = 0, seed = 1, loghub_percent = 10;
   bool start_now = false;
+  std::string loghub;
+  const char* kUsage =
+      "usage: trove-gen-events [--events N | --bytes N] [--seed N] [--start-now]\n"
+      "                        [--loghub DIR [--loghub-percent P]]\n";
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto number = [&]() -> uint64_t {
@@ -35,14 +44,33 @@ int main(int argc, char** argv) {
     else if (a == "--bytes") bytes = number();
     else if (a == "--seed") seed = number();
     else if (a == "--start-now") start_now = true;
+    else if (a == "--loghub" && i + 1 < argc) loghub = argv[++i];
+    else if (a == "--loghub-percent") loghub_percent = number();
     else {
-      fprintf(stderr, "usage: trove-gen-events [--events N | --bytes N] [--seed N] [--start-now]\n");
+      fprintf(stderr, "%s", kUsage);
       return 2;
     }
+  }
+  if (loghub_percent > 100) {
+    fprintf(stderr, "trove-gen-events: --loghub-percent wants 0..100\n");
+    return 2;
   }
   if (events == 0 && bytes == 0) events = 100000;
   trove::bench::EventGenOptions options;
   options.seed = seed;
+  if (!loghub.empty()) {
+    trove::Status status;
+    auto messages = std::make_shared<const std::vector<std::string>>(
+        trove::bench::LoadLoghubMessages(loghub, 2000, 512, &status));
+    if (!status.ok()) {
+      fprintf(stderr, "trove-gen-events: %s\n", status.ToString().c_str());
+      return 1;
+    }
+    fprintf(stderr, "trove-gen-events: %zu Loghub messages from %s for %llu%% of events\n",
+            messages->size(), loghub.c_str(), static_cast<unsigned long long>(loghub_percent));
+    options.extra_messages = std::move(messages);
+    options.extra_message_percent = static_cast<uint32_t>(loghub_percent);
+  }
   if (start_now) {
     const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
                             std::chrono::system_clock::now().time_since_epoch())

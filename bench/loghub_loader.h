@@ -37,4 +37,19 @@ std::string FindLoghub(const std::string& given);
 std::vector<Event> LoadTextLog(const std::string& path, const std::string& service,
                                Status* status = nullptr);
 
+// The message part of the Loghub lines, for EventGenOptions::extra_messages: from each known
+// sample in dir (the 2k samples of the 16 Loghub systems and three elastic/examples logs; the
+// full Linux.log and Proxifier.log are left out, their 2k samples stand for them) the first
+// max_per_file usable lines, in a fixed file order, with the per-format header (timestamp,
+// level, pid, …) cut off: "dfs.DataNode$PacketResponder: Received block blk_… of size …",
+// "sshd[24275]: Invalid user admin from 187.141.143.180". A line is skipped when it is a
+// continuation (no header), leaves an empty message, is longer than max_message_bytes or is
+// not valid UTF-8. Files not in the list are ignored and missing ones skipped, so the result
+// depends only on the bytes of the known files.
+// Returns the messages; when none could be read, returns none and, when status is given, sets
+// *status to NotFound naming dir (otherwise OK).
+std::vector<std::string> LoadLoghubMessages(const std::string& dir, size_t max_per_file = 2000,
+                                            size_t max_message_bytes = 512,
+                                            Status* status = nullptr);
+
 }  // namespace trove::bench

@@ -9,6 +9,7 @@ packages=(
   librocksdb-dev libroaring-dev libzstd-dev
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libsimdjson-dev libre2-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libsqlite3-dev  # the SQLite FTS5 peer of bench/compare_bench.cc (scripts/bench-compare.sh)
   libabsl-dev  # also a dependency of libgrpc++-dev; named because storage/ uses it directly
 )
 

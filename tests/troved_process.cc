@@ -1,4 +1,4 @@
-#include "tests/crash/troved_process.h"
+#include "tests/troved_process.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -11,7 +11,7 @@
 #include <sstream>
 #include <thread>
 
-namespace trove::crash {
+namespace trove::harness {
 namespace {
 
 std::string ReadFrom(const std::string& path, std::streamoff offset) {
@@ -83,8 +83,8 @@ Status TrovedProcess::Start(int timeout_ms) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   Kill();
-  return Status::IOError("troved did not report its address within " +
-                         std::to_string(timeout_ms) + " ms; log:\n" + LogTail(20));
+  return Status::IOError("troved did not report its address within " + std::to_string(timeout_ms) +
+                         " ms; log:\n" + LogTail(20));
 }
 
 Status TrovedProcess::CheckAlive() {
@@ -147,4 +147,4 @@ std::string TrovedProcess::LogTail(int lines) const {
   return text.substr(at + 1);
 }
 
-}  // namespace trove::crash
+}  // namespace trove::harness

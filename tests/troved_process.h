@@ -1,6 +1,7 @@
-// TrovedProcess: one troved child process for tests that kill and restart the server (the gRPC
-// crash loop). Its stdout and stderr go to a log file that every start appends to, so a failure
-// can show what the server said across all its lives.
+// TrovedProcess: one troved child process for programs that drive the real server: the gRPC
+// crash loop (kills and restarts it) and the side-by-side benchmark (bench/compare_bench.cc,
+// which samples its memory). Its stdout and stderr go to a log file that every start appends
+// to, so a failure can show what the server said across all its lives.
 //
 // Not thread-safe: one thread starts, kills and stops it.
 #pragma once
@@ -12,7 +13,7 @@
 
 #include "storage/status.h"
 
-namespace trove::crash {
+namespace trove::harness {
 
 class TrovedProcess {
  public:
@@ -30,6 +31,8 @@ class TrovedProcess {
   // "127.0.0.1:PORT" of the current (or last) run.
   const std::string& address() const { return address_; }
   bool running() const { return pid_ > 0; }
+  // The child's process id while running (for /proc/PID/status), else -1.
+  pid_t pid() const { return pid_; }
 
   // OK while the child has not exited; otherwise IOError saying how it ended (a crash of the
   // server on its own, e.g. a sanitizer report, is a failure of the test).
@@ -54,4 +57,4 @@ class TrovedProcess {
   std::string address_;
 };
 
-}  // namespace trove::crash
+}  // namespace trove::harness

@@ -29,9 +29,12 @@
 #include "proto/trove.grpc.pb.h"
 #include "tests/crash/ledger.h"
 #include "tests/crash/store_checker.h"
-#include "tests/crash/troved_process.h"
+#include "tests/troved_process.h"
 
 namespace trove::crash {
+
+using harness::TrovedProcess;
+
 namespace {
 
 constexpr int64_t kMinuteNs = int64_t{60} * 1'000'000'000;
