@@ -10,9 +10,7 @@ std::vector<std::vector<uint64_t>> PickMerges(const std::vector<MergeCandidate>&
                                               int64_t partition_ns, int64_t now_ns) {
   std::map<int64_t, std::vector<MergeCandidate>> small_by_partition;
   for (const MergeCandidate& s : segments) {
-    // A segment at half the cap or more is "done": merging it would rewrite many rows to gain
-    // little.
-    if (s.rows * 2 < options.max_output_rows) small_by_partition[s.partition].push_back(s);
+    if (s.rows < options.done_rows) small_by_partition[s.partition].push_back(s);
   }
   std::vector<std::vector<uint64_t>> merges;
   for (auto& [partition, small] : small_by_partition) {

@@ -15,6 +15,12 @@ struct MergePolicyOptions {
   // Merged segments stay at or below this many rows: bounds merge memory (the merge holds its
   // input events) and keeps segment-level pruning useful.
   uint64_t max_output_rows = 250'000;
+  // A segment with at least this many rows is never merged again: rewriting it would cost as
+  // much as writing it did (its events decoded, tokenized and compressed once more) and gain
+  // little, since per-segment overhead is small at this size. Under steady ingest, flushes
+  // write segments this large, so events are written once; merges are for the small segments
+  // of slow streams, age-based flushes and late events.
+  uint64_t done_rows = 65'536;
   // A partition is "sealed" once its time range ended this long ago; a sealed partition merges
   // any two or more small segments, so old partitions settle into few segments.
   int64_t seal_delay_ns = int64_t{10} * 60 * 1'000'000'000;

@@ -930,7 +930,11 @@ StoreStats Store::GetStats() const {
   st.merges = merges_;
   st.recoveries = recoveries_;
   uint64_t live = 0;
-  if (db_->db->GetIntProperty("rocksdb.total-sst-files-size", &live)) st.db_bytes = live;
+  // Every column family (the catalog, the correlation map and the write-ahead buffer), not
+  // only the default one.
+  if (db_->db->GetAggregatedIntProperty("rocksdb.total-sst-files-size", &live)) {
+    st.db_bytes = live;
+  }
   if (!bg_error_.ok()) st.background_error = bg_error_.ToString();
   return st;
 }

@@ -201,6 +201,13 @@ TEST(StoreTest, CompactLeavesNoDeadRocksDbLogs) {
   ASSERT_GT(RocksLogBytes(dir.path()), 400'000u);
   ASSERT_TRUE((*store)->Compact().ok());
   EXPECT_EQ(RocksLogBytes(dir.path()), 0u) << "Compact left RocksDB log files behind";
+  // db_bytes counts the tables of every column family.
+  uint64_t sst_bytes = 0;
+  for (const auto& f : std::filesystem::directory_iterator(dir.path() + "/db")) {
+    if (f.path().extension() == ".sst") sst_bytes += f.file_size();
+  }
+  EXPECT_GT(sst_bytes, 0u);
+  EXPECT_EQ((*store)->GetStats().db_bytes, sst_bytes);
   // Nothing was lost on the way.
   auto snap = (*store)->GetSnapshot();
   uint64_t rows = 0;
@@ -281,6 +288,7 @@ TEST(MergePolicyTest, PicksSmallSegmentsPerPartition) {
   MergePolicyOptions o;
   o.min_inputs = 3;
   o.max_output_rows = 1000;
+  o.done_rows = 500;
   o.seal_delay_ns = 10;
   const int64_t pns = 100;
   auto check = [&](std::vector<MergeCandidate> segs, int64_t now,
@@ -290,7 +298,7 @@ TEST(MergePolicyTest, PicksSmallSegmentsPerPartition) {
   // Open partition (now inside it): needs min_inputs small segments.
   check({{1, 5, 100}, {2, 5, 100}}, 550, {});
   check({{1, 5, 100}, {2, 5, 50}, {3, 5, 100}}, 550, {{2, 1, 3}});
-  // Big segments (≥ half the cap) are left alone.
+  // Big segments (≥ done_rows) are left alone.
   check({{1, 5, 600}, {2, 5, 100}, {3, 5, 100}, {4, 5, 100}}, 550, {{2, 3, 4}});
   // The cap splits groups; a remainder below min_inputs waits.
   check({{1, 5, 400}, {2, 5, 400}, {3, 5, 400}, {4, 5, 400}}, 550, {});
@@ -300,6 +308,11 @@ TEST(MergePolicyTest, PicksSmallSegmentsPerPartition) {
   // Partitions never mix.
   check({{1, 5, 100}, {2, 6, 100}}, 1000, {});
   check({{1, 5, 10}, {2, 6, 10}, {3, 5, 10}, {4, 6, 10}}, 1000, {{1, 3}, {2, 4}});
+  // done_rows alone decides which segments are final, even in a sealed partition.
+  check({{1, 5, 499}, {2, 5, 500}, {3, 5, 499}}, 1000, {{1, 3}});
+  o.done_rows = 200;
+  check({{1, 5, 300}, {2, 5, 300}}, 1000, {});
+  check({{1, 5, 150}, {2, 5, 300}, {3, 5, 199}}, 1000, {{1, 3}});
 }
 
 }  // namespace
