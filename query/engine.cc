@@ -383,48 +383,7 @@ Result<QueryResult> QueryEngine::Run(const Snapshot& snapshot, const Query& quer
 
 Result<Trace> QueryEngine::GetTrace(const Snapshot& snapshot, std::string_view id,
                                     const QueryOptions& options) const {
-  QueryContext ctx{&options};
-  TROVE_RETURN_IF_ERROR(ctx.Check());
-  Trace trace;
-  trace.trace_id = std::string(id);
-  if (id.empty()) return Status::InvalidArgument("empty trace ID");
-  TROVE_ASSIGN_OR_RETURN(auto segments, snapshot.SegmentsWithTrace(id));
-  std::vector<std::vector<Event>> per_segment(segments.size());
-  ErrorLatch error;
-  pool_->ParallelFor(segments.size(), [&](size_t i) {
-    Status s = ctx.Check();
-    if (!s.ok()) return error.Set(s);
-    auto rows = segments[i]->TraceRows(id);
-    if (!rows.ok()) return error.Set(rows.status());
-    auto events = segments[i]->ReadEvents(*rows);
-    if (!events.ok()) return error.Set(events.status());
-    per_segment[i] = std::move(*events);
-  });
-  if (error.failed) return error.status;
-  for (auto& events : per_segment) {
-    for (Event& e : events) trace.events.push_back(std::move(e));
-  }
-  uint64_t recent = 0;
-  for (const auto& batch : snapshot.recent()) {
-    for (const Event& e : batch->events) {
-      ++recent;
-      if (e.trace_id == id) trace.events.push_back(e);
-    }
-  }
-  std::stable_sort(trace.events.begin(), trace.events.end(),
-                   [](const Event& a, const Event& b) { return a.time_ns < b.time_ns; });
-  BuildTraceViews(&trace);
-  trace.explain.segments_total = snapshot.segments().size();
-  trace.explain.segments_searched = segments.size();
-  for (const auto& s : segments) {
-    ++(s->tier() == Tier::kCold ? trace.explain.segments_cold : trace.explain.segments_hot);
-    trace.explain.segments_read.push_back(SegmentFileName(s->id()) + " (" +
-                                          TierName(s->tier()) + ")");
-  }
-  trace.explain.recent_events = recent;
-  trace.explain.matched_rows = trace.events.size();
-  trace.explain.terms = {"trace_id index"};
-  return trace;
+  return CollectTrace(snapshot, id, options, pool_.get());
 }
 
 std::string ExplainStats::ToString() const {

@@ -37,6 +37,9 @@ struct QueryOptions {
   // Most events a search returns (a `limit` pipe may ask for fewer); when more match,
   // QueryResult::truncated is set. 10,000 keeps one answer to a few MiB.
   uint64_t max_result_rows = 10000;
+  // Most events GetTrace returns: the first ones by time, with Trace::truncated set when the
+  // trace has more. Unbounded by default; troved sets its max_result_rows.
+  uint64_t max_trace_events = std::numeric_limits<uint64_t>::max();
   // Most groups a stats pipe may build before failing with ResourceExhausted; bounds memory of
   // `by (_time:1s, user.id)`-style queries.
   uint64_t max_groups = 1'000'000;
@@ -154,6 +157,9 @@ struct Trace {
   std::vector<ServiceSummary> services;  // by first event time
   int64_t start_ns = 0, end_ns = 0;      // first and last event; 0 when empty
   int64_t duration_ns() const { return end_ns - start_ns; }
+  // More events matched than QueryOptions::max_trace_events: `events` holds the first ones
+  // by time and the views describe those.
+  bool truncated = false;
   ExplainStats explain;
 };
 
@@ -176,7 +182,8 @@ class QueryEngine {
                           const QueryOptions& options = {}) const;
 
   // Every event whose trace_id equals id exactly, from every segment and the buffer, with no
-  // time range needed (the global correlation map). An unknown id gives an empty Trace.
+  // time range needed (the global correlation map), at most options.max_trace_events of them
+  // (query/trace.h CollectTrace). An unknown id gives an empty Trace.
   Result<Trace> GetTrace(const Snapshot& snapshot, std::string_view id,
                          const QueryOptions& options = {}) const;
 

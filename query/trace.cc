@@ -2,9 +2,167 @@
 
 #include <algorithm>
 #include <map>
+#include <mutex>
+#include <tuple>
 #include <unordered_map>
 
+#include "query/segment_search.h"
+#include "query/thread_pool.h"
+#include "storage/store.h"
+
 namespace trove::query {
+
+namespace {
+
+// First error of the tasks of one collection.
+struct FirstError {
+  std::mutex mu;
+  Status status;
+  bool failed = false;
+  void Set(const Status& s) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (!failed) {
+      status = s;
+      failed = true;
+    }
+  }
+};
+
+// An event of the trace before it is read: its time and where it is. source is the segment's
+// index, or the number of segments for the buffer; pos the row in the segment or the index in
+// the buffered matches. (time, source, pos) is the order of the answer.
+struct TraceEntry {
+  int64_t time;
+  uint32_t source;
+  uint32_t pos;
+  bool operator<(const TraceEntry& o) const {
+    return std::tie(time, source, pos) < std::tie(o.time, o.source, o.pos);
+  }
+};
+
+// The times of the first `limit` rows of `rows` (a segment's rows are in time order, so these
+// are its earliest events of the trace), appended to *out as entries of `source`.
+Status FirstRowTimes(const SegmentReader& segment, const Roaring& rows, uint64_t limit,
+                     uint32_t source, const QueryContext& ctx, std::vector<TraceEntry>* out) {
+  const ColumnMeta* time = segment.FindColumn(kFieldTime, ValueType::kInt64);
+  if (time == nullptr) return Status::Corruption(segment.path() + ": no _time column");
+  uint64_t taken = 0;
+  size_t block = 0;
+  std::shared_ptr<const ColumnBlock> times;
+  for (auto it = rows.begin(); it != rows.end() && taken < limit; ++it, ++taken) {
+    const uint32_t row = *it;
+    if (times == nullptr || row >= times->first_row + times->num_rows) {
+      TROVE_RETURN_IF_ERROR(ctx.Check());
+      block = time->BlockForRow(row);
+      if (block >= time->blocks.size()) {
+        return Status::Corruption(segment.path() + ": trace row " + std::to_string(row) +
+                                  " past the _time column");
+      }
+      TROVE_ASSIGN_OR_RETURN(times, segment.ColumnBlockAt(*time, block));
+    }
+    out->push_back({times->ints[row - times->first_row], source, row});
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<Trace> CollectTrace(const Snapshot& snapshot, std::string_view id,
+                           const QueryOptions& options, ThreadPool* pool) {
+  QueryContext ctx{&options};
+  TROVE_RETURN_IF_ERROR(ctx.Check());
+  Trace trace;
+  trace.trace_id = std::string(id);
+  if (id.empty()) return Status::InvalidArgument("empty trace ID");
+  TROVE_ASSIGN_OR_RETURN(auto segments, snapshot.SegmentsWithTrace(id));
+  const uint64_t limit = options.max_trace_events;
+
+  std::vector<Roaring> rows(segments.size());
+  FirstError error;
+  pool->ParallelFor(segments.size(), [&](size_t i) {
+    Status s = ctx.Check();
+    if (!s.ok()) return error.Set(s);
+    auto r = segments[i]->TraceRows(id);
+    if (!r.ok()) return error.Set(r.status());
+    rows[i] = std::move(*r);
+  });
+  if (error.failed) return error.status;
+  uint64_t total = 0;
+  for (const Roaring& r : rows) total += r.cardinality();
+  uint64_t recent = 0;
+  std::vector<const Event*> buffered;
+  for (const auto& batch : snapshot.recent()) {
+    for (const Event& e : batch->events) {
+      ++recent;
+      if (e.trace_id == id) buffered.push_back(&e);
+    }
+  }
+  total += buffered.size();
+
+  if (total > limit) {
+    // Choose the first `limit` by time from each source's earliest `limit`, then read only
+    // those rows.
+    std::vector<std::vector<TraceEntry>> firsts(segments.size());
+    pool->ParallelFor(segments.size(), [&](size_t i) {
+      Status s =
+          FirstRowTimes(*segments[i], rows[i], limit, static_cast<uint32_t>(i), ctx, &firsts[i]);
+      if (!s.ok()) error.Set(s);
+    });
+    if (error.failed) return error.status;
+    std::vector<TraceEntry> entries;
+    for (auto& f : firsts) entries.insert(entries.end(), f.begin(), f.end());
+    firsts.clear();
+    const uint32_t buffer_source = static_cast<uint32_t>(segments.size());
+    for (size_t j = 0; j < buffered.size(); ++j) {
+      entries.push_back({buffered[j]->time_ns, buffer_source, static_cast<uint32_t>(j)});
+    }
+    const size_t keep = static_cast<size_t>(std::min<uint64_t>(limit, entries.size()));
+    std::nth_element(entries.begin(), entries.begin() + keep, entries.end());
+    entries.resize(keep);
+    std::sort(entries.begin(), entries.end());
+    for (Roaring& r : rows) r = Roaring();
+    for (const TraceEntry& e : entries) {
+      if (e.source < buffer_source) rows[e.source].add(e.pos);
+    }
+    std::vector<const Event*> chosen;
+    for (const TraceEntry& e : entries) {
+      if (e.source == buffer_source) chosen.push_back(buffered[e.pos]);
+    }
+    buffered = std::move(chosen);
+    trace.truncated = true;
+  }
+
+  std::vector<std::vector<Event>> per_segment(segments.size());
+  pool->ParallelFor(segments.size(), [&](size_t i) {
+    Status s = ctx.Check();
+    if (!s.ok()) return error.Set(s);
+    if (rows[i].isEmpty()) return;
+    auto events = segments[i]->ReadEvents(rows[i]);
+    if (!events.ok()) return error.Set(events.status());
+    per_segment[i] = std::move(*events);
+  });
+  if (error.failed) return error.status;
+  for (auto& events : per_segment) {
+    for (Event& e : events) trace.events.push_back(std::move(e));
+  }
+  for (const Event* e : buffered) trace.events.push_back(*e);
+  // Segment events come in row order (= time order within a segment), buffered ones in
+  // append order: a stable sort by time gives the (time, source, pos) order.
+  std::stable_sort(trace.events.begin(), trace.events.end(),
+                   [](const Event& a, const Event& b) { return a.time_ns < b.time_ns; });
+  BuildTraceViews(&trace);
+  trace.explain.segments_total = snapshot.segments().size();
+  trace.explain.segments_searched = segments.size();
+  for (const auto& s : segments) {
+    ++(s->tier() == Tier::kCold ? trace.explain.segments_cold : trace.explain.segments_hot);
+    trace.explain.segments_read.push_back(SegmentFileName(s->id()) + " (" + TierName(s->tier()) +
+                                          ")");
+  }
+  trace.explain.recent_events = recent;
+  trace.explain.matched_rows = total;
+  trace.explain.terms = {"trace_id index"};
+  return trace;
+}
 
 void BuildTraceViews(Trace* trace) {
   trace->spans.clear();

@@ -6,13 +6,18 @@ namespace trove::server {
 
 namespace v1 = ::trove::v1;
 
-AdminService::AdminService(Store* store, std::string data_dir)
-    : store_(store), data_dir_(std::move(data_dir)), started_(std::chrono::steady_clock::now()) {}
+AdminService::AdminService(Store* store, const AdmissionControl* admission,
+                           std::string data_dir)
+    : store_(store),
+      admission_(admission),
+      data_dir_(std::move(data_dir)), started_(std::chrono::steady_clock::now()) {}
 
 grpc::Status AdminService::Stats(grpc::ServerContext*, const v1::StatsRequest*,
                                  v1::StatsResponse* response) {
   StoreStatsToProto(store_->GetStats(), response);
   TieringOptionsToProto(store_->options(), response);
+  AdmissionStatsToProto(admission_->GetStats(), admission_->options(),
+                        response->mutable_admission());
   response->set_data_dir(data_dir_);
   response->set_uptime_ns(std::chrono::duration_cast<std::chrono::nanoseconds>(
                               std::chrono::steady_clock::now() - started_)

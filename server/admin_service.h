@@ -10,14 +10,17 @@
 #include <string>
 
 #include "proto/trove.grpc.pb.h"
+#include "server/admission.h"
 #include "storage/store.h"
 
 namespace trove::server {
 
 class AdminService final : public ::trove::v1::Admin::Service {
  public:
-  // Not owned: store must outlive the service. data_dir is reported as given (Stats).
-  AdminService(Store* store, std::string data_dir);
+  // Not owned: store and admission must outlive the service. data_dir is reported as given
+  // (Stats). Admin calls are not subject to admission control: an operator must be able to
+  // look at an overloaded server.
+  AdminService(Store* store, const AdmissionControl* admission, std::string data_dir);
 
   grpc::Status Stats(grpc::ServerContext* context, const ::trove::v1::StatsRequest* request,
                      ::trove::v1::StatsResponse* response) override;
@@ -35,6 +38,7 @@ class AdminService final : public ::trove::v1::Admin::Service {
 
  private:
   Store* const store_;
+  const AdmissionControl* const admission_;
   const std::string data_dir_;
   const std::chrono::steady_clock::time_point started_;
 };

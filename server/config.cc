@@ -1,11 +1,13 @@
 #include "server/config.h"
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <filesystem>
 #include <fstream>
 #include <limits>
 #include <sstream>
+#include <thread>
 
 #include "query/parser.h"
 #include "storage/store.h"
@@ -163,6 +165,51 @@ const Setting kSettings[] = {
     {"tail-queue", "N", "events queued per live-tail client before dropping (default 10000)",
      [](std::string_view v, ServerConfig* c, std::string* e) {
        return SetCount(v, &c->tail_queue_events, e);
+     }},
+    {"max-concurrent-queries", "N",
+     "Search/Aggregate/GetTrace calls running at once; more wait (default 2 x cores, >= 4)",
+     [](std::string_view v, ServerConfig* c, std::string* e) {
+       return SetCount(v, &c->max_concurrent_queries, e);
+     }},
+    {"max-queued-queries", "N",
+     "queries that may wait for a slot; more are refused at once (default 64)",
+     [](std::string_view v, ServerConfig* c, std::string* expected) {
+       if (!ParseUint(v, &c->max_queued_queries)) {
+         *expected = "a non-negative integer";
+         return false;
+       }
+       return true;
+     }},
+    {"queue-wait", "DUR",
+     "how long a query waits for a slot / ingest for in-flight room (default 1s)",
+     [](std::string_view v, ServerConfig* c, std::string* e) {
+       return SetDurationOrOff(v, "no waiting", &c->queue_wait_ns, e);
+     }},
+    {"max-tail-subscribers", "N", "live-tail subscriptions at once (default 64)",
+     [](std::string_view v, ServerConfig* c, std::string* e) {
+       return SetCount(v, &c->max_tail_subscribers, e);
+     }},
+    {"max-inflight-ingest-bytes", "SIZE",
+     "ingest request bytes being appended at once; more wait (default 256MiB)",
+     [](std::string_view v, ServerConfig* c, std::string* e) {
+       return SetSize(v, &c->max_inflight_ingest_bytes, e);
+     }},
+    {"memory-budget", "SIZE",
+     "refuse new ingest and queries while RSS is above 90% of this; 0 = off (default 1GiB)",
+     [](std::string_view v, ServerConfig* c, std::string* expected) {
+       if (!ParseSize(v, &c->memory_budget_bytes)) {
+         *expected = "a size such as 512MiB, 2GiB, or 0 for no budget";
+         return false;
+       }
+       return true;
+     }},
+    {"block-cache", "SIZE", "cache of decoded column blocks (default 256MiB)",
+     [](std::string_view v, ServerConfig* c, std::string* expected) {
+       if (!ParseSize(v, &c->block_cache_bytes)) {
+         *expected = "a size such as 64MiB, 1GiB, or 0 for no cache";
+         return false;
+       }
+       return true;
      }},
     {"query-threads", "N", "query worker threads; 0 = one per core (default 0)",
      [](std::string_view v, ServerConfig* c, std::string* expected) {
@@ -406,12 +453,57 @@ Status ValidateServerConfig(const ServerConfig& c) {
                                    " must not be the data directory or inside its segments/, "
                                    "db/ or cold-cache/");
   }
+  if (c.max_concurrent_queries == 0 || c.max_tail_subscribers == 0 ||
+      c.max_inflight_ingest_bytes == 0) {
+    return Status::InvalidArgument(
+        "max-concurrent-queries, max-tail-subscribers and max-inflight-ingest-bytes must be "
+        "positive");
+  }
+  // Each is a thread of the gRPC server (SetMaxThreads); bound them to something a machine has.
+  if (c.max_concurrent_queries > 4096 || c.max_queued_queries > 4096 ||
+      c.max_tail_subscribers > 4096) {
+    return Status::InvalidArgument(
+        "max-concurrent-queries, max-queued-queries and max-tail-subscribers must be at most "
+        "4096 (each call in flight holds a server thread)");
+  }
+  if (c.queue_wait_ns < 0) return Status::InvalidArgument("queue-wait must not be negative");
+  if (c.memory_budget_bytes != 0 && c.memory_budget_bytes < ConfiguredStoreMemory(c)) {
+    StoreOptions store;
+    return Status::InvalidArgument(
+        "memory-budget " + FormatSize(c.memory_budget_bytes) +
+        " is smaller than what the store is configured to hold: block-cache " +
+        FormatSize(c.block_cache_bytes) + " + write buffer " +
+        FormatSize(std::max<uint64_t>(c.flush_bytes, store.max_buffer_bytes)) +
+        " (flush-bytes, at least the store's " + FormatSize(store.max_buffer_bytes) +
+        " backpressure limit) + max-inflight-ingest-bytes " +
+        FormatSize(c.max_inflight_ingest_bytes) + " = " + FormatSize(ConfiguredStoreMemory(c)) +
+        "; raise memory-budget or lower those (memory-budget 0 turns the budget off)");
+  }
   if (c.max_event_bytes > c.max_message_bytes) {
     return Status::InvalidArgument("max-event-bytes (" + std::to_string(c.max_event_bytes) +
                                    ") must not exceed max-message-bytes (" +
                                    std::to_string(c.max_message_bytes) + ")");
   }
   return Status::OK();
+}
+
+uint64_t DefaultMaxConcurrentQueries() {
+  return std::max<uint64_t>(4, 2 * uint64_t{std::thread::hardware_concurrency()});
+}
+
+uint64_t ConfiguredStoreMemory(const ServerConfig& c) {
+  const uint64_t buffer = std::max<uint64_t>(c.flush_bytes, StoreOptions().max_buffer_bytes);
+  return c.block_cache_bytes + buffer + c.max_inflight_ingest_bytes;
+}
+
+std::string AdmissionSummary(const ServerConfig& c) {
+  return "queries " + std::to_string(c.max_concurrent_queries) + " at once, " +
+         std::to_string(c.max_queued_queries) + " waiting up to " +
+         FormatDurationSetting(c.queue_wait_ns) + "; ingest " +
+         FormatSize(c.max_inflight_ingest_bytes) + " in flight; tails " +
+         std::to_string(c.max_tail_subscribers) + "; memory budget " +
+         (c.memory_budget_bytes == 0 ? std::string("none") : FormatSize(c.memory_budget_bytes)) +
+         ", block cache " + FormatSize(c.block_cache_bytes);
 }
 
 std::string ColdDir(const ServerConfig& c) {

@@ -16,6 +16,9 @@
 
 namespace trove::server {
 
+// 2 x the hardware threads, at least 4: the default of ServerConfig::max_concurrent_queries.
+uint64_t DefaultMaxConcurrentQueries();
+
 struct ServerConfig {
   // The store directory (created when missing). Relative to the working directory, so that
   // `troved` with no arguments keeps its data beside where it was started.
@@ -75,6 +78,32 @@ struct ServerConfig {
   // TailResponse.dropped): a slow reader must not grow server memory or slow ingest.
   uint64_t tail_queue_events = 10000;
 
+  // ---- admission control (server/admission.h) ----
+  // Search, Aggregate and GetTrace calls that run at once; more wait for a slot. Twice the
+  // hardware threads (at least 4) keeps the cores busy while queries wait on I/O, without
+  // letting a burst of expensive scans pile up memory and starve each other.
+  uint64_t max_concurrent_queries = DefaultMaxConcurrentQueries();
+  // Queries that may wait for a slot; one more is refused with RESOURCE_EXHAUSTED at once.
+  // 0 means none wait. 64 absorbs a dashboard's burst while bounding the threads held.
+  uint64_t max_queued_queries = 64;
+  // How long a query waits for a slot, and an ingest request for room in the in-flight budget,
+  // before RESOURCE_EXHAUSTED. A second rides out a burst; longer only hides overload.
+  int64_t queue_wait_ns = int64_t{1'000'000'000};
+  // Live-tail subscriptions at once. They are long-lived, so they are not counted as queries;
+  // each holds a thread and a queue of up to tail_queue_events.
+  uint64_t max_tail_subscribers = 64;
+  // Sum of the wire sizes of the ingest requests being appended at once; a request that does
+  // not fit waits up to queue_wait_ns. Decoded, a request takes a few times its wire size, so
+  // 256 MiB bounds ingest's transient memory to a part of the default memory budget. A single
+  // request larger than the budget (it passed max_message_bytes) is admitted alone.
+  uint64_t max_inflight_ingest_bytes = uint64_t{256} << 20;
+  // The process's resident memory budget; 0 turns the check off. While RSS is above 90% of it,
+  // new ingest requests and new queries are refused with RESOURCE_EXHAUSTED (running calls
+  // finish). 1 GiB is DESIGN.md §6's ingest memory budget.
+  uint64_t memory_budget_bytes = uint64_t{1} << 30;
+  // Capacity of the process-wide cache of decoded column blocks (storage/block_cache.h).
+  uint64_t block_cache_bytes = uint64_t{256} << 20;
+
   // ---- lifecycle ----
   // Worker threads for per-segment query work; 0 means one per hardware thread.
   unsigned query_threads = 0;
@@ -101,6 +130,15 @@ Status ValidateServerConfig(const ServerConfig& config);
 // The cold-tier directory in effect: config.cold_dir, or DefaultColdDir(data_dir) (DATA/cold,
 // where trove-inspect and trove-query look too) when it is empty.
 std::string ColdDir(const ServerConfig& config);
+
+// The memory the store may hold by configuration: the block cache, the write buffer (flush
+// bytes, up to the store's backpressure limit) and the in-flight ingest budget. ValidateServerConfig
+// refuses a memory budget below it.
+uint64_t ConfiguredStoreMemory(const ServerConfig& config);
+
+// The admission limits as one line for troved's start-up log, e.g. "queries 8 at once, 64
+// waiting up to 1s; ingest 256MiB in flight; tails 64; memory budget 1GiB".
+std::string AdmissionSummary(const ServerConfig& config);
 
 // The tiering settings as one line for troved's start-up log, e.g. "cold tier dir:./d/cold,
 // archive after 7d, retention forever, disk budget 500GB, maintenance every 1m" ("never",

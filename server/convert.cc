@@ -183,6 +183,7 @@ void TraceToProto(query::Trace* in, v1::GetTraceResponse* out) {
   }
   out->set_start_ns(in->start_ns);
   out->set_end_ns(in->end_ns);
+  out->set_truncated(in->truncated);
 }
 
 void MaintenanceCountsToProto(const MaintenanceCounts& in, v1::MaintenanceCounts* out) {
@@ -223,6 +224,33 @@ void StoreStatsToProto(const StoreStats& in, v1::StatsResponse* out) {
   MaintenanceCountsToProto(in.maintenance, out->mutable_maintenance());
   out->set_maintenance_passes(in.maintenance_passes);
   SetText(in.maintenance_error, out->mutable_maintenance_error());
+  out->set_read_only(!in.background_error.empty());
+  out->set_recoveries(in.recoveries);
+}
+
+void AdmissionStatsToProto(const AdmissionControl::Stats& in,
+                           const AdmissionControl::Options& limits, v1::AdmissionStats* out) {
+  out->set_queries_running(in.queries_running);
+  out->set_queries_waiting(in.queries_waiting);
+  out->set_ingest_inflight_bytes(in.ingest_inflight_bytes);
+  out->set_ingest_waiting(in.ingest_waiting);
+  out->set_tail_subscribers(in.tail_subscribers);
+  out->set_rss_bytes(in.rss_bytes);
+  out->set_peak_rss_bytes(in.peak_rss_bytes);
+  out->set_queries_admitted(in.queries_admitted);
+  out->set_ingest_admitted(in.ingest_admitted);
+  out->set_rejected_queries_busy(in.rejected_queries_busy);
+  out->set_rejected_ingest_busy(in.rejected_ingest_busy);
+  out->set_rejected_queries_memory(in.rejected_queries_memory);
+  out->set_rejected_ingest_memory(in.rejected_ingest_memory);
+  out->set_rejected_tails(in.rejected_tails);
+  out->set_rejected_store_backpressure(in.rejected_store_backpressure);
+  out->set_max_concurrent_queries(limits.max_concurrent_queries);
+  out->set_max_queued_queries(limits.max_queued_queries);
+  out->set_queue_wait_ns(limits.queue_wait.count());
+  out->set_max_inflight_ingest_bytes(limits.max_inflight_ingest_bytes);
+  out->set_max_tail_subscribers(limits.max_tail_subscribers);
+  out->set_memory_budget_bytes(limits.memory_budget_bytes);
 }
 
 void TieringOptionsToProto(const StoreOptions& in, v1::StatsResponse* out) {

@@ -11,6 +11,7 @@
 
 #include "proto/trove.pb.h"
 #include "query/engine.h"
+#include "server/admission.h"
 #include "storage/event.h"
 #include "storage/status.h"
 #include "storage/store.h"
@@ -57,6 +58,9 @@ void TieringOptionsToProto(const StoreOptions& in, v1::StatsResponse* out);
 void TierStatsToProto(const TierStats& in, v1::TierStats* out);
 void MaintenanceCountsToProto(const MaintenanceCounts& in, v1::MaintenanceCounts* out);
 void SegmentToProto(const SegmentReader& in, int64_t partition_ns, v1::SegmentInfo* out);
+// Counters and limits of admission control.
+void AdmissionStatsToProto(const AdmissionControl::Stats& in,
+                           const AdmissionControl::Options& limits, v1::AdmissionStats* out);
 
 // ---- errors ----
 

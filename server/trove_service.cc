@@ -86,16 +86,23 @@ struct TroveService::IngestTotals {
   }
 };
 
-// A running query: its options and the registration that cancels it with its call.
+// A running query: its slot, its options and the registration that cancels it with its call.
 struct TroveService::QueryScope {
+  AdmissionControl::Ticket ticket;
   query::QueryOptions options;
   std::atomic<bool> cancelled{false};
   CancelWatcher::Registration registration;
 };
 
 TroveService::TroveService(const ServerConfig& config, Store* store,
-                           const query::QueryEngine* engine, TailHub* tail, CancelWatcher* watcher)
-    : config_(config), store_(store), engine_(engine), tail_(tail), watcher_(watcher) {
+                           const query::QueryEngine* engine, TailHub* tail, CancelWatcher* watcher,
+                           AdmissionControl* admission)
+    : config_(config),
+      store_(store),
+      engine_(engine),
+      tail_(tail),
+      watcher_(watcher),
+      admission_(admission) {
   // Replace the generated handlers of Ingest (method 0) and IngestStream (method 1) by ones
   // that receive the raw request bytes, so DecodeIngest can parse them leniently
   // (ingest_wire.proto). Registering a method as "streamed" is the mechanism behind the
@@ -113,6 +120,21 @@ TroveService::TroveService(const ServerConfig& config, Store* store,
                     grpc::ServerReaderWriter<v1::IngestResponse, grpc::ByteBuffer>* stream) {
                return IngestStreamed(context, stream);
              }));
+}
+
+// ---- admission ----------------------------------------------------------------------------
+
+grpc::Status TroveService::Refused(grpc::ServerContext* context, const Status& status) {
+  // The same hint the store's backpressure gives: nothing of the call was stored (or, for a
+  // query, nothing ran), so retrying it shortly is safe.
+  context->AddTrailingMetadata("retry-after-ms", "1000");
+  return ToGrpcStatus(status);
+}
+
+grpc::Status TroveService::AdmitIngest(grpc::ServerContext* context, grpc::ByteBuffer* buffer,
+                                       AdmissionControl::Ticket* ticket) {
+  Status s = admission_->AdmitIngest(buffer->Length(), context->deadline(), ticket);
+  return s.ok() ? grpc::Status::OK : Refused(context, s);
 }
 
 // ---- ingest -------------------------------------------------------------------------------
@@ -135,8 +157,11 @@ grpc::Status TroveService::IngestUnary(
     grpc::ServerUnaryStreamer<grpc::ByteBuffer, v1::IngestResponse>* stream) {
   grpc::ByteBuffer buffer;
   if (!stream->Read(&buffer)) return InvalidArgument("no IngestRequest received");
+  AdmissionControl::Ticket ticket;
+  grpc::Status s = AdmitIngest(context, &buffer, &ticket);
+  if (!s.ok()) return s;
   wire::IngestRequest request;
-  grpc::Status s = DecodeIngest(&buffer, &request);
+  s = DecodeIngest(&buffer, &request);
   if (!s.ok()) return s;
   IngestTotals totals;
   s = AppendBatch(context, request, &totals);
@@ -157,7 +182,11 @@ grpc::Status TroveService::IngestStreamed(
   // clean prefix of the stream acknowledged; the error says where it ends.
   while (stream->Read(&buffer)) {
     request.Clear();
-    grpc::Status s = DecodeIngest(&buffer, &request);
+    // Admitted message by message: a stream may run for long, and each message is a new
+    // append of new bytes.
+    AdmissionControl::Ticket ticket;
+    grpc::Status s = AdmitIngest(context, &buffer, &ticket);
+    if (s.ok()) s = DecodeIngest(&buffer, &request);
     if (s.ok()) s = AppendBatch(context, request, &totals);
     if (!s.ok()) {
       if (totals.events == 0) return s;
@@ -204,7 +233,8 @@ grpc::Status TroveService::AppendBatch(grpc::ServerContext* context,
   if (!appended.ok()) {
     // Backpressure: the client should retry the same batch shortly.
     if (appended.status().IsResourceExhausted()) {
-      context->AddTrailingMetadata("retry-after-ms", "1000");
+      admission_->CountBackpressure();
+      return Refused(context, appended.status());
     }
     return ToGrpcStatus(appended.status());
   }
@@ -246,7 +276,7 @@ void TroveService::PublishAccepted(std::vector<Event> events, const std::vector<
 // ---- queries ------------------------------------------------------------------------------
 
 grpc::Status TroveService::StartQuery(grpc::ServerContext* context, const v1::TimeRange* range,
-                                      uint64_t timeout_ms, QueryScope* scope) const {
+                                      uint64_t timeout_ms, QueryScope* scope) {
   query::QueryOptions& o = scope->options;
   if (range != nullptr) {
     if (range->from_ns() != 0) o.from_ns = range->from_ns();
@@ -256,6 +286,11 @@ grpc::Status TroveService::StartQuery(grpc::ServerContext* context, const v1::Ti
                              ") must be before range.to_ns (" + std::to_string(range->to_ns()) +
                              ")");
     }
+  }
+  // A slot first: the query's own time starts once it runs.
+  if (Status admitted = admission_->AdmitQuery(context->deadline(), &scope->ticket);
+      !admitted.ok()) {
+    return Refused(context, admitted);
   }
   // The query may run for the server's limit, the request's timeout and the client's gRPC
   // deadline, whichever ends first.
@@ -364,6 +399,8 @@ grpc::Status TroveService::GetTrace(grpc::ServerContext* context,
   QueryScope scope;
   grpc::Status s = StartQuery(context, nullptr, 0, &scope);
   if (!s.ok()) return s;
+  // A trace with more events is cut to its first max_result_rows by time (truncated).
+  scope.options.max_trace_events = config_.max_result_rows;
   auto trace = engine_->GetTrace(*store_->GetSnapshot(), request->trace_id(), scope.options);
   if (!trace.ok()) return ToGrpcStatus(trace.status());
   TraceToProto(&*trace, response);
@@ -383,6 +420,10 @@ grpc::Status TroveService::Tail(grpc::ServerContext* context, const v1::TailRequ
   auto filter = query::CompiledFilter::Compile(query->filter, std::numeric_limits<int64_t>::min(),
                                                std::numeric_limits<int64_t>::max());
   if (!filter.ok()) return ToGrpcStatus(filter.status());
+  AdmissionControl::Ticket ticket;
+  if (Status admitted = admission_->AdmitTail(&ticket); !admitted.ok()) {
+    return Refused(context, admitted);
+  }
   auto subscription = tail_->Subscribe(std::move(filter).value());
   writer->SendInitialMetadata();
 

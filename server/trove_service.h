@@ -3,10 +3,12 @@
 //
 // Limits come from ServerConfig: ingest batches over max_batch_events fail with
 // INVALID_ARGUMENT; a query runs at most min(request timeout_ms, max_query_ns) and stops when its
-// client cancels (CancelWatcher); a search returns at most max_result_rows events and an
-// aggregation at most max_result_rows rows. Errors follow the conventions of proto/trove.proto
-// (ToGrpcStatus); ingest backpressure (ResourceExhausted) adds trailing metadata
-// `retry-after-ms: 1000`.
+// client cancels (CancelWatcher); a search returns at most max_result_rows events, an
+// aggregation at most max_result_rows rows, a trace its first max_result_rows events. Every
+// query, ingest message and tail first passes AdmissionControl (slots, in-flight bytes, the
+// memory budget). Errors follow the conventions of proto/trove.proto (ToGrpcStatus); a refusal
+// by admission control or by the store's backpressure (RESOURCE_EXHAUSTED) adds trailing
+// metadata `retry-after-ms: 1000`.
 //
 // Ingest and IngestStream decode their requests with server/ingest_wire.proto (text fields as
 // `bytes`), so invalid UTF-8 in an event is repaired to U+FFFD by the store instead of failing
@@ -24,6 +26,7 @@
 
 #include "proto/trove.grpc.pb.h"
 #include "query/engine.h"
+#include "server/admission.h"
 #include "server/cancel_watcher.h"
 #include "server/config.h"
 #include "server/tail_hub.h"
@@ -37,9 +40,9 @@ class IngestRequest;
 
 class TroveService final : public ::trove::v1::Trove::Service {
  public:
-  // Not owned: store, engine, tail and watcher must outlive the service.
+  // Not owned: store, engine, tail, watcher and admission must outlive the service.
   TroveService(const ServerConfig& config, Store* store, const query::QueryEngine* engine,
-               TailHub* tail, CancelWatcher* watcher);
+               TailHub* tail, CancelWatcher* watcher, AdmissionControl* admission);
 
   // Streams the matching events in batches of up to kSearchBatchEvents; the last message has
   // done = true, truncated and (when asked) explain. A query with a stats/top pipe is
@@ -50,7 +53,8 @@ class TroveService final : public ::trove::v1::Trove::Service {
   // table has more than max_result_rows rows.
   grpc::Status Aggregate(grpc::ServerContext* context, const ::trove::v1::AggregateRequest* request,
                          ::trove::v1::AggregateResponse* response) override;
-  // Every event of the ID in time order; an unknown ID gives an empty response.
+  // Every event of the ID in time order, at most max_result_rows of them (the first by time;
+  // truncated says more exist); an unknown ID gives an empty response.
   grpc::Status GetTrace(grpc::ServerContext* context, const ::trove::v1::GetTraceRequest* request,
                         ::trove::v1::GetTraceResponse* response) override;
   // Sends initial metadata once the subscription is registered (a client that waits for it
@@ -87,15 +91,22 @@ class TroveService final : public ::trove::v1::Trove::Service {
   // Publishes the accepted events of an Append to tail subscribers.
   void PublishAccepted(std::vector<Event> events, const std::vector<bool>& rejected);
 
-  // Options (time range, deadline, cancel flag) for a query of this call.
+  // Admits the query (a slot, waiting up to queue_wait), then sets its options (time range,
+  // deadline, cancel flag). RESOURCE_EXHAUSTED when it is not admitted.
   grpc::Status StartQuery(grpc::ServerContext* context, const ::trove::v1::TimeRange* range,
-                          uint64_t timeout_ms, QueryScope* scope) const;
+                          uint64_t timeout_ms, QueryScope* scope);
+  // Room for one ingest message of buffer's size in the in-flight budget.
+  grpc::Status AdmitIngest(grpc::ServerContext* context, grpc::ByteBuffer* buffer,
+                           AdmissionControl::Ticket* ticket);
+  // A refusal (ResourceExhausted) as RESOURCE_EXHAUSTED with `retry-after-ms`.
+  static grpc::Status Refused(grpc::ServerContext* context, const Status& status);
 
   const ServerConfig config_;
   Store* const store_;
   const query::QueryEngine* const engine_;
   TailHub* const tail_;
   CancelWatcher* const watcher_;
+  AdmissionControl* const admission_;
 };
 
 }  // namespace trove::server

@@ -5,7 +5,12 @@
 // Serves until SIGTERM or SIGINT, then shuts down gracefully (in-flight calls finish, buffered
 // events are flushed) and exits 0. Exit status 2 for configuration errors, 1 when the server
 // cannot start (data directory unusable, address in use).
+#include <malloc.h>
 #include <signal.h>
+#include <stdlib.h>
+
+#include <algorithm>
+#include <thread>
 
 #include <cstdio>
 #include <string>
@@ -15,6 +20,13 @@
 #include "server/server.h"
 
 int main(int argc, char** argv) {
+  // glibc gives each thread that contends for the heap its own arena, up to 8 per core; with
+  // one gRPC thread per call, freed memory then sits in many half-empty arenas and RSS runs
+  // 15-20% above what is in use (trove-load-test: peak 534 MiB with the default, 454 MiB with
+  // 2 arenas). One arena per core keeps the memory budget honest. MALLOC_ARENA_MAX overrides.
+  if (getenv("MALLOC_ARENA_MAX") == nullptr) {
+    mallopt(M_ARENA_MAX, static_cast<int>(std::max(2u, std::thread::hardware_concurrency())));
+  }
   // Block the stop signals before any thread exists, so every thread inherits the mask and the
   // signals wait for sigwait() below: no work happens in a signal handler.
   sigset_t stop_signals;
@@ -43,6 +55,7 @@ int main(int argc, char** argv) {
   fprintf(stderr, "troved listening on %s, data in %s\n", (*server)->address().c_str(),
           config.data_dir.c_str());
   fprintf(stderr, "troved: %s\n", trove::server::TieringSummary(config).c_str());
+  fprintf(stderr, "troved: admission: %s\n", trove::server::AdmissionSummary(config).c_str());
 
   int signal_number = 0;
   while (sigwait(&stop_signals, &signal_number) != 0) {

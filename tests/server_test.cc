@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "proto/trove.grpc.pb.h"
+#include "query/engine.h"
 #include "server/cancel_watcher.h"
 #include "server/config.h"
 #include "server/convert.h"
@@ -469,6 +470,71 @@ TEST_F(ServerTest, GetTraceReturnsEveryEventOfAnIdAcrossServicesInTimeOrder) {
   request.set_trace_id("");
   s = trove_->GetTrace(Context().get(), request, &trace);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(ServerTest, GetTraceOfMoreThanMaxResultRowsEventsReturnsTheFirstByTimeTruncated) {
+  // 2,000 events of one trace (max_result_rows is 700): three segments and the buffer, with
+  // times dealt round-robin so the first 700 by time come from all four.
+  const std::string id = "big-trace";
+  constexpr int kEvents = 2000, kSources = 4;
+  std::vector<std::vector<v1::Event>> sources(kSources);
+  for (int t = 0; t < kEvents; ++t) {
+    v1::Event e = MakeEvent(kBase + t * 1'000'000, "svc" + std::to_string(t % 3), v1::LEVEL_INFO,
+                            "e" + std::to_string(t), id);
+    e.set_span_id("s" + std::to_string(t / 100));
+    sources[t % kSources].push_back(std::move(e));
+  }
+  for (int i = 0; i < kSources; ++i) {
+    // Newest first within a batch, so the time order is not the append order.
+    std::reverse(sources[i].begin(), sources[i].end());
+    ASSERT_EQ(Ingest(sources[i]).accepted(), sources[i].size());
+    if (i + 1 < kSources) Flush();
+  }
+  ASSERT_GE(Segments().size(), 1u);  // (background merges may have joined them)
+
+  v1::GetTraceResponse trace = Trace(id);
+  EXPECT_TRUE(trace.truncated());
+  ASSERT_EQ(trace.events_size(), 700);
+  for (int t = 0; t < 700; ++t) {
+    ASSERT_EQ(trace.events(t).message(), "e" + std::to_string(t)) << t;
+  }
+  // The views describe the events returned.
+  EXPECT_EQ(trace.start_ns(), kBase);
+  EXPECT_EQ(trace.end_ns(), kBase + 699 * 1'000'000);
+  uint64_t in_services = 0;
+  for (const v1::ServiceSummary& s : trace.services()) in_services += s.events();
+  EXPECT_EQ(in_services, 700u);
+  EXPECT_EQ(trace.spans_size(), 7);  // spans s0..s6 of 100 events each
+
+  // The engine alone: any limit gives the full trace's prefix.
+  query::QueryEngine engine;
+  auto snapshot = server_->store()->GetSnapshot();
+  auto full = engine.GetTrace(*snapshot, id);
+  ASSERT_TRUE(full.ok()) << full.status().ToString();
+  ASSERT_EQ(full->events.size(), size_t{kEvents});
+  EXPECT_FALSE(full->truncated);
+  for (uint64_t limit : {1, 3, 499, 500, 501, 1999, 2000, 2001}) {
+    query::QueryOptions options;
+    options.max_trace_events = limit;
+    auto cut = engine.GetTrace(*snapshot, id, options);
+    ASSERT_TRUE(cut.ok()) << cut.status().ToString();
+    EXPECT_EQ(cut->truncated, limit < kEvents) << limit;
+    ASSERT_EQ(cut->events.size(), std::min<size_t>(limit, kEvents)) << limit;
+    for (size_t i = 0; i < cut->events.size(); ++i) {
+      ASSERT_EQ(cut->events[i], full->events[i]) << limit << " " << i;
+    }
+  }
+
+  // At the limit exactly: everything, not truncated.
+  std::vector<v1::Event> exact;
+  for (int t = 0; t < 700; ++t) {
+    exact.push_back(MakeEvent(kBase + t * kSecond, "svc", v1::LEVEL_INFO, "x", "exact-trace"));
+  }
+  ASSERT_EQ(Ingest(exact).accepted(), 700u);
+  trace = Trace("exact-trace");
+  EXPECT_FALSE(trace.truncated());
+  EXPECT_EQ(trace.events_size(), 700);
+  EXPECT_FALSE(Trace("no-such-trace").truncated());
 }
 
 TEST_F(ServerTest, TailDeliversOnlyMatchingEventsIngestedAfterSubscribing) {

@@ -25,6 +25,7 @@ class JsonObject {
  public:
   JsonObject& Add(std::string_view key, uint64_t v) { return Raw(key, std::to_string(v)); }
   JsonObject& Add(std::string_view key, int64_t v) { return Raw(key, std::to_string(v)); }
+  JsonObject& Add(std::string_view key, bool v) { return Raw(key, v ? "true" : "false"); }
   JsonObject& Add(std::string_view key, const std::string& v) {
     std::string s;
     ingest::AppendJsonString(v, &s);
@@ -66,6 +67,59 @@ JsonObject MaintenanceJson(const v1::MaintenanceCounts& c) {
       .Add("dropped_bytes", c.dropped_bytes())
       .Add("dropped_by_retention", c.dropped_by_retention())
       .Add("dropped_by_disk", c.dropped_by_disk());
+}
+
+JsonObject AdmissionJson(const v1::AdmissionStats& a) {
+  return JsonObject()
+      .Add("queries_running", a.queries_running())
+      .Add("queries_waiting", a.queries_waiting())
+      .Add("ingest_inflight_bytes", a.ingest_inflight_bytes())
+      .Add("ingest_waiting", a.ingest_waiting())
+      .Add("tail_subscribers", a.tail_subscribers())
+      .Add("rss_bytes", a.rss_bytes())
+      .Add("peak_rss_bytes", a.peak_rss_bytes())
+      .Add("queries_admitted", a.queries_admitted())
+      .Add("ingest_admitted", a.ingest_admitted())
+      .Add("rejected_queries_busy", a.rejected_queries_busy())
+      .Add("rejected_ingest_busy", a.rejected_ingest_busy())
+      .Add("rejected_queries_memory", a.rejected_queries_memory())
+      .Add("rejected_ingest_memory", a.rejected_ingest_memory())
+      .Add("rejected_tails", a.rejected_tails())
+      .Add("rejected_store_backpressure", a.rejected_store_backpressure())
+      .Add("max_concurrent_queries", a.max_concurrent_queries())
+      .Add("max_queued_queries", a.max_queued_queries())
+      .Add("queue_wait_ns", a.queue_wait_ns())
+      .Add("max_inflight_ingest_bytes", a.max_inflight_ingest_bytes())
+      .Add("max_tail_subscribers", a.max_tail_subscribers())
+      .Add("memory_budget_bytes", a.memory_budget_bytes());
+}
+
+// "rss 312.0 MiB (peak 401.2 MiB) of a 1.0 GiB budget".
+std::string MemoryText(const v1::AdmissionStats& a) {
+  std::string out = "rss " + HumanBytes(a.rss_bytes()) + " (peak " +
+                    HumanBytes(a.peak_rss_bytes()) + ")";
+  if (a.memory_budget_bytes() == 0) return out + ", no budget";
+  return out + " of a " + HumanBytes(a.memory_budget_bytes()) + " budget";
+}
+
+// "2/8 running, 0 waiting (at most 64, 1s); ingest 1.2 MiB of 256.0 MiB in flight; tails 1/64".
+std::string LoadText(const v1::AdmissionStats& a) {
+  return "queries " + Grouped(a.queries_running()) + "/" + Grouped(a.max_concurrent_queries()) +
+         " running, " + Grouped(a.queries_waiting()) + " waiting (at most " +
+         Grouped(a.max_queued_queries()) + ", " + FormatDurationSetting(a.queue_wait_ns()) +
+         "); ingest " + HumanBytes(a.ingest_inflight_bytes()) + " of " +
+         HumanBytes(a.max_inflight_ingest_bytes()) + " in flight; tails " +
+         Grouped(a.tail_subscribers()) + "/" + Grouped(a.max_tail_subscribers());
+}
+
+// "queries 3 busy, 0 memory; ingest 1 busy, 0 memory, 2 store backpressure; tails 0".
+std::string RejectedText(const v1::AdmissionStats& a) {
+  return "queries " + Grouped(a.rejected_queries_busy()) + " busy, " +
+         Grouped(a.rejected_queries_memory()) + " memory; ingest " +
+         Grouped(a.rejected_ingest_busy()) + " busy, " + Grouped(a.rejected_ingest_memory()) +
+         " memory, " + Grouped(a.rejected_store_backpressure()) + " store backpressure; tails " +
+         Grouped(a.rejected_tails()) + " (admitted: " + Counted(a.queries_admitted(), "query",
+         "queries") + ", " + Grouped(a.ingest_admitted()) + " ingest requests)";
 }
 
 // Compression as "1/x": the stored size is 1/x of the raw size ("-" when nothing is stored).
@@ -150,6 +204,9 @@ int Stats(const CliEnv& env, v1::Admin::Stub* stub, bool json) {
                      .Add("maintenance", MaintenanceJson(r.maintenance()))
                      .Add("maintenance_passes", r.maintenance_passes())
                      .Add("maintenance_error", r.maintenance_error())
+                     .Add("read_only", r.read_only())
+                     .Add("recoveries", r.recoveries())
+                     .Add("admission", AdmissionJson(r.admission()))
                      .Line()
                      .c_str());
     return kExitOk;
@@ -176,6 +233,10 @@ int Stats(const CliEnv& env, v1::Admin::Stub* stub, bool json) {
       {"merges", std::to_string(r.merges())},
       {"rocksdb", HumanBytes(r.db_bytes())},
       {"health", r.background_error().empty() ? "ok" : "READ-ONLY: " + r.background_error()},
+      {"recoveries", Grouped(r.recoveries()) + " (times the store left read-only mode)"},
+      {"memory", MemoryText(r.admission())},
+      {"load", LoadText(r.admission())},
+      {"refused", RejectedText(r.admission())},
   };
   for (const auto& [key, value] : rows) printf("%-12s %s\n", key.c_str(), Printable(value).c_str());
   // A read-only store is a failure a health check should see. A failed maintenance pass is
