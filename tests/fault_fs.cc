@@ -137,6 +137,11 @@ void FaultInjectingFileSystem::FailRead(uint64_t n, bool and_later, ReadFault ho
   read_fault_ = how;
 }
 
+void FaultInjectingFileSystem::set_disk_full(bool on) {
+  std::lock_guard<std::mutex> lock(mu_);
+  disk_full_ = on;
+}
+
 void FaultInjectingFileSystem::set_torn_writes(bool on) {
   std::lock_guard<std::mutex> lock(mu_);
   torn_writes_ = on;
@@ -252,8 +257,10 @@ Status FaultInjectingFileSystem::Check(FsOp op, const std::string& path, const s
   }
   if (!fail) return Status::OK();
   ++injected_;
-  return Status::IOError(std::string("injected fault: ") + FsOpName(op) + " " + path +
-                         (detail.empty() ? "" : " (" + detail + ")"));
+  const std::string message = std::string("injected fault: ") + FsOpName(op) + " " + path +
+                              (detail.empty() ? "" : " (" + detail + ")");
+  if (disk_full_) return Status::ResourceExhausted(message + ": No space left on device");
+  return Status::IOError(message);
 }
 
 Result<std::unique_ptr<WritableFile>> FaultInjectingFileSystem::NewWritableFile(

@@ -86,6 +86,9 @@ class FaultInjectingFileSystem final : public FileSystem {
   void FailRead(uint64_t n, bool and_later = false, ReadFault how = ReadFault::kIOError);
   // A failing Append first writes the first half of its data.
   void set_torn_writes(bool on);
+  // Injected failures look like a full disk: ResourceExhausted("... No space left on device"),
+  // what the POSIX file system returns for ENOSPC, instead of IOError.
+  void set_disk_full(bool on);
   // Only operations on paths for which filter returns true are counted and may fail (RenameFile:
   // the source path). nullptr: all paths.
   void set_path_filter(std::function<bool(std::string_view path)> filter);
@@ -143,6 +146,7 @@ class FaultInjectingFileSystem final : public FileSystem {
   std::function<bool(std::string_view)> filter_;
   MutationHook hook_;
   bool torn_writes_ = false;
+  bool disk_full_ = false;
   uint64_t counts_[static_cast<int>(FsOp::kListDir) + 1] = {};
   uint64_t mutations_ = 0, reads_ = 0, injected_ = 0;
   uint64_t fail_mutation_at_ = 0;  // 0: never

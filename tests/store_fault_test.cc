@@ -53,9 +53,11 @@ std::map<int64_t, int> Visible(const Store& store) {
   return seen;
 }
 
-TEST(StoreFaultTest, FailedSegmentWritesMakeTheStoreReadOnlyUntilWritesWorkAgain) {
-  TempDir dir("store-fault");
+// disk_full: the failures are ENOSPC (ResourceExhausted) rather than I/O errors.
+void CheckReadOnlyUntilWritesWorkAgain(bool disk_full) {
+  TempDir dir(disk_full ? "store-fault-full" : "store-fault");
   FaultInjectingFileSystem fs;
+  fs.set_disk_full(disk_full);
   StoreOptions o;
   o.fs = &fs;
   o.flush_age_ns = 1'000'000;  // flush almost at once
@@ -77,6 +79,10 @@ TEST(StoreFaultTest, FailedSegmentWritesMakeTheStoreReadOnlyUntilWritesWorkAgain
   const StoreStats failed = store.GetStats();
   EXPECT_NE(failed.background_error.find("injected fault"), std::string::npos)
       << failed.background_error;
+  if (disk_full) {
+    EXPECT_NE(failed.background_error.find("No space left on device"), std::string::npos)
+        << "the reason must reach the operator: " << failed.background_error;
+  }
   auto refused = store.Append(Batch(20, 10));
   ASSERT_FALSE(refused.ok());
   EXPECT_NE(refused.status().message().find("read-only"), std::string::npos)
@@ -101,6 +107,14 @@ TEST(StoreFaultTest, FailedSegmentWritesMakeTheStoreReadOnlyUntilWritesWorkAgain
   for (int64_t id : {0, 9, 10, 19, 30, 39}) EXPECT_EQ(seen[id], 1) << id;
   for (int64_t id = 20; id < 30; ++id) EXPECT_EQ(seen.count(id), 0u) << id;
   EXPECT_EQ(store.GetStats().buffered_events, 0u);
+}
+
+TEST(StoreFaultTest, FailedSegmentWritesMakeTheStoreReadOnlyUntilWritesWorkAgain) {
+  CheckReadOnlyUntilWritesWorkAgain(/*disk_full=*/false);
+}
+
+TEST(StoreFaultTest, AFullDiskMakesTheStoreReadOnlyUntilThereIsSpaceAgain) {
+  CheckReadOnlyUntilWritesWorkAgain(/*disk_full=*/true);
 }
 
 TEST(StoreFaultTest, NothingAcknowledgedIsLostAcrossAFaultAndARestart) {
