@@ -7,6 +7,30 @@
 #include "storage/format.h"
 
 namespace trove {
+namespace {
+
+constexpr size_t kZstdFailed = static_cast<size_t>(-1);  // what ZSTD_isError() calls an error
+
+// One zstd context of each kind per thread, reused across blocks: a fresh context per call
+// allocates (and the kernel zeroes) several MiB of tables for every block.
+ZSTD_CCtx* ThreadCompressor() {
+  thread_local std::unique_ptr<ZSTD_CCtx, decltype(&ZSTD_freeCCtx)> ctx(ZSTD_createCCtx(),
+                                                                       ZSTD_freeCCtx);
+  return ctx.get();
+}
+
+ZSTD_DCtx* ThreadDecompressor() {
+  thread_local std::unique_ptr<ZSTD_DCtx, decltype(&ZSTD_freeDCtx)> ctx(ZSTD_createDCtx(),
+                                                                       ZSTD_freeDCtx);
+  return ctx.get();
+}
+
+}  // namespace
+
+void ReleaseIfLarge(std::string* buffer) {
+  constexpr size_t kKeep = 4 << 20;
+  if (buffer->capacity() > kKeep) std::string().swap(*buffer);
+}
 
 void BlockHandle::EncodeTo(std::string* dst) const {
   PutVarint64(dst, offset);
@@ -23,17 +47,21 @@ bool BlockHandle::DecodeFrom(Decoder* d) {
 
 void CompressBlock(std::string_view raw, const CompressionOptions& options, std::string* stored,
                    uint8_t* codec) {
-  stored->resize(ZSTD_compressBound(raw.size()));
-  size_t n;
-  if (options.long_distance_matching) {
-    std::unique_ptr<ZSTD_CCtx, decltype(&ZSTD_freeCCtx)> cctx(ZSTD_createCCtx(), ZSTD_freeCCtx);
-    ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_compressionLevel, options.zstd_level);
-    ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_enableLongDistanceMatching, 1);
-    // Readers decode with ZSTD_decompress, whose default window limit is 2^27 bytes.
-    ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_windowLog, 27);
-    n = ZSTD_compress2(cctx.get(), stored->data(), stored->size(), raw.data(), raw.size());
-  } else {
-    n = ZSTD_compress(stored->data(), stored->size(), raw.data(), raw.size(), options.zstd_level);
+  // Grow only: shrinking first would make resize zero-fill the output buffer every block.
+  const size_t bound = ZSTD_compressBound(raw.size());
+  if (stored->size() < bound) stored->resize(bound);
+  ZSTD_CCtx* cctx = ThreadCompressor();
+  size_t n = cctx ? ZSTD_CCtx_reset(cctx, ZSTD_reset_session_and_parameters) : kZstdFailed;
+  if (!ZSTD_isError(n)) {
+    ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, options.zstd_level);
+    // Readers need the content size in the frame (DecodeStoredBlock checks it first).
+    ZSTD_CCtx_setParameter(cctx, ZSTD_c_contentSizeFlag, 1);
+    if (options.long_distance_matching) {
+      ZSTD_CCtx_setParameter(cctx, ZSTD_c_enableLongDistanceMatching, 1);
+      // Readers decode with a window limit of 2^27 bytes (zstd's default).
+      ZSTD_CCtx_setParameter(cctx, ZSTD_c_windowLog, 27);
+    }
+    n = ZSTD_compress2(cctx, stored->data(), bound, raw.data(), raw.size());
   }
   if (!ZSTD_isError(n) && n < raw.size()) {
     stored->resize(n);
@@ -78,8 +106,12 @@ Status DecodeStoredBlock(std::string_view stored, const BlockHandle& h, const st
     return Status::Corruption(where() + ": zstd frame size does not match the block's raw size " +
                               std::to_string(h.raw_size));
   }
+  // Grow only: shrinking first would make resize zero-fill bytes zstd is about to overwrite.
+  if (raw->size() < h.raw_size) raw->resize(h.raw_size);
+  ZSTD_DCtx* dctx = ThreadDecompressor();
+  size_t n = dctx ? ZSTD_decompressDCtx(dctx, raw->data(), h.raw_size, stored.data(), stored.size())
+                  : kZstdFailed;
   raw->resize(h.raw_size);
-  size_t n = ZSTD_decompress(raw->data(), raw->size(), stored.data(), stored.size());
   if (ZSTD_isError(n) || n != h.raw_size) {
     return Status::Corruption(where() + ": zstd block does not decompress to " +
                               std::to_string(h.raw_size) + " bytes");
@@ -88,9 +120,12 @@ Status DecodeStoredBlock(std::string_view stored, const BlockHandle& h, const st
 }
 
 Status ReadBlock(const RandomAccessFile& file, const BlockHandle& h, std::string* raw) {
-  std::string stored;
-  TROVE_RETURN_IF_ERROR(file.Read(h.offset, h.size, &stored));
-  return DecodeStoredBlock(stored, h, file.path(), raw);
+  // Reused per thread: a fresh buffer per block costs page faults on every read.
+  thread_local std::string stored;
+  Status s = file.Read(h.offset, h.size, &stored);
+  if (s.ok()) s = DecodeStoredBlock(stored, h, file.path(), raw);
+  ReleaseIfLarge(&stored);
+  return s;
 }
 
 }  // namespace trove

@@ -52,7 +52,12 @@ class BlockWriter {
 };
 
 // Reads a block, checks its checksum and decompresses it. Corruption names the file and offset.
+// *raw's buffer is reused: pass the same string for many blocks to avoid reallocating it.
 Status ReadBlock(const RandomAccessFile& file, const BlockHandle& handle, std::string* raw);
+
+// Frees a per-thread scratch buffer that grew past a few MiB, so that many threads cannot each
+// keep one large block's worth of memory.
+void ReleaseIfLarge(std::string* buffer);
 
 // Decompresses one stored block in memory (same checks as ReadBlock).
 Status DecodeStoredBlock(std::string_view stored, const BlockHandle& handle,

@@ -354,7 +354,7 @@ Status DecodeDictionary(std::string_view raw, uint32_t expected, std::vector<std
 Status DecodeColumnBlock(const ColumnMeta& column, const ColumnBlockMeta& block,
                          std::string_view raw,
                          std::shared_ptr<const std::vector<std::string>> dictionary,
-                         ColumnBlock* out) {
+                         ColumnBlock* out, const std::vector<uint32_t>* only) {
   auto bad = [&](const char* what) {
     return Status::Corruption("column '" + column.name + "' block at row " +
                               std::to_string(block.first_row) + ": " + what);
@@ -402,11 +402,21 @@ Status DecodeColumnBlock(const ColumnMeta& column, const ColumnBlockMeta& block,
       break;
     default:
       out->string_ends.assign(n, 0);
-      out->string_data.reserve(column.encoding == format::kEncodingId ? raw.size() * 2 : raw.size());
+      if (!only) {
+        out->string_data.reserve(column.encoding == format::kEncodingId ? raw.size() * 2
+                                                                        : raw.size());
+      }
       break;
   }
+  if (only && !only->empty() && only->back() >= n) return bad("requested row past the block");
+  size_t next_wanted = 0;  // index into *only
   int64_t prev = block.min_int;
   for (uint32_t i = 0; i < n; ++i) {
+    bool wanted = true;
+    if (only) {
+      wanted = next_wanted < only->size() && (*only)[next_wanted] == i;
+      next_wanted += wanted;
+    }
     if (!out->IsPresent(i)) continue;
     switch (column.encoding) {
       case format::kEncodingIntDelta: {
@@ -443,7 +453,7 @@ Status DecodeColumnBlock(const ColumnMeta& column, const ColumnBlockMeta& block,
       }
       case format::kEncodingId: {
         std::string_view s;
-        if (!d.GetLengthPrefixed(&s) || !AppendDecodedId(s, &out->string_data)) {
+        if (!d.GetLengthPrefixed(&s) || (wanted && !AppendDecodedId(s, &out->string_data))) {
           return bad("bad ID");
         }
         if (out->string_data.size() > UINT32_MAX) return bad("block strings over 4 GiB");
@@ -453,7 +463,7 @@ Status DecodeColumnBlock(const ColumnMeta& column, const ColumnBlockMeta& block,
       case format::kEncodingStringPlain: {
         std::string_view s;
         if (!d.GetLengthPrefixed(&s)) return bad("truncated string");
-        out->string_data.append(s);
+        if (wanted) out->string_data.append(s);
         if (out->string_data.size() > UINT32_MAX) return bad("block strings over 4 GiB");
         out->string_ends[i] = static_cast<uint32_t>(out->string_data.size());
         break;

@@ -563,18 +563,26 @@ Result<std::shared_ptr<const std::vector<std::string>>> SegmentReader::Dictionar
   return std::shared_ptr<const std::vector<std::string>>(dict);
 }
 
-Status SegmentReader::ReadColumnBlock(const ColumnMeta& column, size_t block,
-                                      ColumnBlock* out) const {
+Status SegmentReader::ReadColumnBlock(const ColumnMeta& column, size_t block, ColumnBlock* out,
+                                      const std::vector<uint32_t>* only) const {
   TROVE_ASSIGN_OR_RETURN(auto dict, Dictionary(column));
   const ColumnBlockMeta& b = column.blocks[block];
-  std::string raw;
-  TROVE_RETURN_IF_ERROR(ReadBlock(*file_, b.handle, &raw));
-  Status s = DecodeColumnBlock(column, b, raw, std::move(dict), out);
-  if (!s.ok()) return Status::Corruption(path() + ": " + s.message());
-  return Status::OK();
+  // Reused per thread: the decoded block copies what it keeps out of it.
+  thread_local std::string raw;
+  Status s = ReadBlock(*file_, b.handle, &raw);
+  if (s.ok()) {
+    s = DecodeColumnBlock(column, b, raw, std::move(dict), out, only);
+    if (!s.ok()) s = Status::Corruption(path() + ": " + s.message());
+  }
+  ReleaseIfLarge(&raw);
+  return s;
 }
 
 namespace {
+
+// ReadEvents decodes only the wanted rows of an uncached block when they are at most one in
+// this many of its rows.
+constexpr size_t kSparseRowsPerBlock = 16;
 
 void SetField(const ColumnMeta& c, const ColumnBlock& block, uint32_t i, Event* e) {
   if (c.kind == format::kKindAttribute) {
@@ -623,29 +631,43 @@ Result<std::vector<Event>> SegmentReader::ReadEventsImpl(const Roaring& rows,
     return Status::InvalidArgument(path() + ": row " + std::to_string(rows.maximum()) +
                                    " is past the segment's " + std::to_string(meta_.rows));
   }
-  std::shared_ptr<const ColumnBlock> block;
+  std::vector<uint32_t> wanted;  // ascending rows of the segment
+  wanted.reserve(events.size());
+  for (uint32_t row : rows) wanted.push_back(row);
+  std::vector<uint32_t> only;  // the rows of one block, relative to the block
   for (const ColumnMeta& c : meta_.columns) {
     if (fields && std::find(fields->begin(), fields->end(), c.name) == fields->end()) continue;
     if (c.present == 0) continue;
-    size_t loaded = c.blocks.size();
-    size_t out = 0;
-    for (uint32_t row : rows) {
-      size_t b = c.BlockForRow(row);
+    for (size_t k = 0; k < wanted.size();) {
+      const size_t b = c.BlockForRow(wanted[k]);
       if (b >= c.blocks.size()) {
         return Status::Corruption(path() + ": column " + c.name + " has no block for row " +
-                                  std::to_string(row));
+                                  std::to_string(wanted[k]));
       }
-      if (b != loaded) {
+      const ColumnBlockMeta& meta = c.blocks[b];
+      size_t end = k;
+      while (end < wanted.size() && wanted[end] - meta.first_row < meta.num_rows) ++end;
+      // A few rows of a block that is not cached: decode just those, and leave the cache to
+      // blocks that are read whole (a needle search must not evict a dashboard's blocks).
+      std::shared_ptr<const ColumnBlock> block = BlockCache::Default()->Lookup(
+          cache_id_, meta.handle.offset);
+      if (!block && (end - k) * kSparseRowsPerBlock <= meta.num_rows) {
+        only.clear();
+        for (size_t j = k; j < end; ++j) only.push_back(wanted[j] - meta.first_row);
+        auto partial = std::make_shared<ColumnBlock>();
+        TROVE_RETURN_IF_ERROR(ReadColumnBlock(c, b, partial.get(), &only));
+        block = std::move(partial);
+      } else if (!block) {
         TROVE_ASSIGN_OR_RETURN(block, ColumnBlockAt(c, b, fill_cache));
-        loaded = b;
       }
-      uint32_t i = row - block->first_row;
-      if (row < block->first_row || i >= block->num_rows) {
+      if (block->first_row != meta.first_row || block->num_rows != meta.num_rows) {
         return Status::Corruption(path() + ": block of column " + c.name +
-                                  " does not hold row " + std::to_string(row));
+                                  " does not hold row " + std::to_string(wanted[k]));
       }
-      if (block->IsPresent(i)) SetField(c, *block, i, &events[out]);
-      ++out;
+      for (; k < end; ++k) {
+        const uint32_t i = wanted[k] - block->first_row;
+        if (block->IsPresent(i)) SetField(c, *block, i, &events[k]);
+      }
     }
   }
   return events;

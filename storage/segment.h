@@ -123,7 +123,10 @@ class SegmentReader {
   // The column called name with the given type, or nullptr.
   const ColumnMeta* FindColumn(std::string_view name, ValueType type) const;
   // Reads, checks and decodes one block of a column. Only that block is read from disk.
-  Status ReadColumnBlock(const ColumnMeta& column, size_t block, ColumnBlock* out) const;
+  // With `only` (rows within the block, ascending), just those rows' strings are decoded
+  // (see DecodeColumnBlock).
+  Status ReadColumnBlock(const ColumnMeta& column, size_t block, ColumnBlock* out,
+                         const std::vector<uint32_t>* only = nullptr) const;
   // The same block through BlockCache::Default(): decoded once, then shared. With
   // fill_cache = false a miss is not inserted (bulk reads such as merges).
   Result<std::shared_ptr<const ColumnBlock>> ColumnBlockAt(const ColumnMeta& column, size_t block,

@@ -32,7 +32,9 @@ expect_exit() {
   [ "$rc" -eq "$want" ] || fail "'$*' exited $rc, want $want; stderr: $(head -c 500 "$dir/err")"
 }
 start_troved() {
-  "$troved" --data "$dir/data" --listen "$addr" "$@" >> "$dir/troved.log" 2>&1 &
+  # TROVE_TEST_TROVED_FLAGS: extra flags from ctest (sanitizer builds turn the memory budget off).
+  # shellcheck disable=SC2086
+  "$troved" --data "$dir/data" --listen "$addr" ${TROVE_TEST_TROVED_FLAGS:-} "$@" >> "$dir/troved.log" 2>&1 &
   pid=$!
   for _ in $(seq 1 100); do
     t admin stats > /dev/null 2>&1 && return 0
