@@ -5,12 +5,13 @@
 //   trove-bench-compare [--size 1GB] [--work DIR] [--out DIR] [--runs 10] [--slow-runs 3]
 //                       [--slow-ms 2000] [--seed 1] [--streams 4] [--skip rg,sqlite,duckdb]
 //                       [--loghub DIR | --no-loghub] [--strict] [--troved PATH] [--rg PATH]
-//                       [--node PATH] [--duckdb-script PATH]
+//                       [--node PATH] [--duckdb-script PATH] [--generate-only]
 //
 // 1. Data: SIZE bytes of generated events as JSON lines (bench/event_gen.h; with the Loghub
 //    message mix when ../shared/data/loghub is there) plus a plain-text export for rg, with 20
 //    needle events and sampled trace IDs (bench/compare/dataset.h). Reused when WORK already
-//    holds them for the same size and seed.
+//    holds them for the same size and seed. --generate-only stops here (write a large data set
+//    ahead, so that its CPU stays out of the measured run).
 // 2. Trove: troved on a fresh WORK/trove-data; the JSON file ingested over gRPC by --streams
 //    concurrent IngestStream clients that parse it (bench/compare/trove_system.h); time to
 //    all acks + Admin.Flush, MB/s, troved's RSS; Admin.Compact; size on disk.
@@ -69,6 +70,7 @@ struct Flags {
   std::string loghub;  // "" = find ../shared/data/loghub
   bool no_loghub = false;
   bool strict = false;
+  bool generate_only = false;
   std::string troved = std::string(TROVE_BINARY_DIR) + "/server/troved";
   std::string rg = "rg";
   std::string node = "node";
@@ -82,7 +84,7 @@ struct Flags {
           "[--slow-runs N]\n"
           "         [--slow-ms MS] [--seed N] [--streams N] [--skip rg,sqlite,duckdb]\n"
           "         [--loghub DIR | --no-loghub] [--strict] [--troved PATH] [--rg PATH]\n"
-          "         [--node PATH] [--duckdb-script PATH]\n");
+          "         [--node PATH] [--duckdb-script PATH] [--generate-only]\n");
   exit(2);
 }
 
@@ -156,6 +158,8 @@ Flags ParseFlags(int argc, char** argv) {
       f.no_loghub = true;
     else if (a == "--strict")
       f.strict = true;
+    else if (a == "--generate-only")
+      f.generate_only = true;
     else if (a == "--troved")
       f.troved = value();
     else if (a == "--rg")
@@ -358,6 +362,8 @@ int Main(int argc, char** argv) {
   fprintf(stderr, "  %s: %" PRIu64 " events, %" PRIu64 " bytes of JSON lines%s\n",
           run.data.reused ? "reused" : "generated", run.data.events, run.data.jsonl_bytes,
           run.data.loghub ? " (Loghub mix)" : "");
+  // Writing the data set ahead of time keeps its CPU out of a later measured run.
+  if (flags.generate_only) return 0;
 
   // 2. Trove.
   TroveOptions trove_options;
