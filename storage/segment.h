@@ -134,7 +134,9 @@ class SegmentReader {
 
   // Materialises the events at `rows` (ascending order), reading only the blocks that hold
   // them. With `fields`, only those fields are filled (names as in queries: "_msg",
-  // "service", an attribute key…); without, every field. Blocks go through the block cache.
+  // "service", an attribute key…); without, every field. Blocks go through the block cache,
+  // except that an uncached block from which at most 1/16 of the rows are wanted is decoded for
+  // those rows alone and not cached (a needle search leaves the cache to whole-block readers).
   Result<std::vector<Event>> ReadEvents(
       const Roaring& rows, const std::vector<std::string>* fields = nullptr) const;
   // Every event, without filling the block cache (merges, maintenance).
