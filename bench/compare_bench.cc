@@ -3,8 +3,8 @@
 // it and its peers first.
 //
 //   trove-bench-compare [--size 1GB] [--work DIR] [--out DIR] [--runs 10] [--slow-runs 3]
-//                       [--slow-ms 2000] [--seed 1] [--streams 4] [--skip rg,sqlite,duckdb]
-//                       [--loghub DIR | --no-loghub] [--strict] [--troved PATH] [--rg PATH]
+//                       [--slow-ms 2000] [--seed 1] [--streams 4] [--ingest-order live]
+//                       [--skip rg,sqlite,duckdb] [--loghub DIR | --no-loghub] [--strict] [--troved PATH] [--rg PATH]
 //                       [--node PATH] [--duckdb-script PATH] [--generate-only]
 //
 // 1. Data: SIZE bytes of generated events as JSON lines (bench/event_gen.h; with the Loghub
@@ -13,7 +13,9 @@
 //    holds them for the same size and seed. --generate-only stops here (write a large data set
 //    ahead, so that its CPU stays out of the measured run).
 // 2. Trove: troved on a fresh WORK/trove-data; the JSON file ingested over gRPC by --streams
-//    concurrent IngestStream clients that parse it (bench/compare/trove_system.h); time to
+//    concurrent IngestStream clients that parse it (bench/compare/trove_system.h), taking
+//    their batches in turn from one reader (--ingest-order live, the default: what arrives at
+//    once is close in time) or each from its own part of the file (backfill); time to
 //    all acks + Admin.Flush, MB/s, troved's RSS; Admin.Compact; size on disk.
 // 3. Queries (bench/compare/workload.h): each workload warm, 1 unmeasured run then --runs
 //    measured ones (--slow-runs when the unmeasured run took over --slow-ms); search rows as
@@ -66,6 +68,7 @@ struct Flags {
   double slow_ms = 2000;
   uint64_t seed = 1;
   int streams = 4;
+  bool backfill = false;
   bool skip_rg = false, skip_sqlite = false, skip_duckdb = false;
   std::string loghub;  // "" = find ../shared/data/loghub
   bool no_loghub = false;
@@ -82,7 +85,8 @@ struct Flags {
   fprintf(stderr,
           "usage: trove-bench-compare [--size 1GB] [--work DIR] [--out DIR] [--runs N] "
           "[--slow-runs N]\n"
-          "         [--slow-ms MS] [--seed N] [--streams N] [--skip rg,sqlite,duckdb]\n"
+          "         [--slow-ms MS] [--seed N] [--streams N] [--ingest-order live|backfill]\n"
+          "         [--skip rg,sqlite,duckdb]\n"
           "         [--loghub DIR | --no-loghub] [--strict] [--troved PATH] [--rg PATH]\n"
           "         [--node PATH] [--duckdb-script PATH] [--generate-only]\n");
   exit(2);
@@ -147,6 +151,11 @@ Flags ParseFlags(int argc, char** argv) {
       f.seed = count();
     else if (a == "--streams")
       f.streams = static_cast<int>(std::max<uint64_t>(1, count()));
+    else if (a == "--ingest-order") {
+      const std::string v = value();
+      if (v != "live" && v != "backfill") Usage("--ingest-order wants live or backfill, got " + v);
+      f.backfill = v == "backfill";
+    }
     else if (a == "--skip") {
       const std::string v = value();
       f.skip_rg = v.find("rg") != std::string::npos;
@@ -341,6 +350,7 @@ int Main(int argc, char** argv) {
   run.slow_runs = flags.slow_runs;
   run.slow_ms = flags.slow_ms;
   run.streams = flags.streams;
+  run.backfill = flags.backfill;
 
   // 1. Data.
   DatasetOptions data_options;
@@ -371,6 +381,7 @@ int Main(int argc, char** argv) {
   trove_options.data_dir = flags.work + "/trove-data";
   trove_options.log_path = flags.work + "/troved.log";
   trove_options.streams = flags.streams;
+  trove_options.backfill = flags.backfill;
   // Events are dated 2024: without --archive-after 0 the first maintenance pass would move
   // them all to the cold tier. Query limits are raised so no workload is cut short.
   trove_options.troved_flags = {"--archive-after",   "0",      "--max-query-time", "30m",
@@ -386,7 +397,8 @@ int Main(int argc, char** argv) {
     return 1;
   };
   if (Status s = trove.Start(); !s.ok()) return fail("start troved", s);
-  fprintf(stderr, "trove: ingesting over %d streams\n", flags.streams);
+  fprintf(stderr, "trove: ingesting over %d streams in %s order\n", flags.streams,
+          flags.backfill ? "backfill" : "live");
   if (Status s = trove.Ingest(run.data, &run.trove); !s.ok()) return fail("ingest", s);
   fprintf(stderr, "  %.1f s to flush, %.1f MB/s, peak RSS %.0f MiB\n", run.trove.flushed_s,
           static_cast<double>(run.data.jsonl_bytes) / 1e6 / run.trove.flushed_s,

@@ -10,6 +10,7 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libsimdjson-dev libre2-dev libgtest-dev libgmock-dev libbenchmark-dev
   libsqlite3-dev  # the SQLite FTS5 peer of bench/compare_bench.cc (scripts/bench-compare.sh)
+  libjemalloc-dev  # troved's allocator (server/CMakeLists.txt)
   libabsl-dev  # also a dependency of libgrpc++-dev; named because storage/ uses it directly
 )
 

@@ -369,8 +369,10 @@ std::string MarkdownReport(const CompareRun& run) {
   for (const std::string& f : run.troved_flags) flags += (flags.empty() ? "" : " ") + f;
   md +=
       Fmt("- Trove: `troved %s`, %d concurrent IngestStream clients (JSON parsed client-side, "
-          "~1000-event batches)\n",
-          flags.c_str(), run.streams);
+          "~1000-event batches, %s)\n",
+          flags.c_str(), run.streams,
+          run.backfill ? "backfill order: each client reads its own part of the file"
+                       : "live order: the clients take batches in turn from one reader");
   md +=
       Fmt("- queries: 1 unmeasured run, then %zu measured (%zu when the unmeasured run took "
           "over %.0f ms); the needle and trace rows take another needle / trace ID each run\n\n",
@@ -562,6 +564,8 @@ std::string JsonReport(const CompareRun& run) {
   j.Num(run.slow_ms);
   j.Key("ingest_streams");
   j.Int(static_cast<uint64_t>(run.streams));
+  j.Key("ingest_order");
+  j.Str(run.backfill ? "backfill" : "live");
   j.Key("troved_flags");
   j.Open('[');
   for (const std::string& f : run.troved_flags) j.Str(f);

@@ -39,6 +39,7 @@ struct CompareRun {
   size_t runs = 0, slow_runs = 0;
   double slow_ms = 0;
   int streams = 0;
+  bool backfill = false;  // ingest order: each client its own part of the file
   std::vector<std::string> troved_flags;
   Dataset data;
 

@@ -28,7 +28,8 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-constexpr size_t kMaxBatchBytes = 3 << 20;  // well under gRPC's default 4 MiB
+// JSON bytes a batch takes at most; its protobuf is smaller, well under gRPC's 4 MiB default.
+constexpr size_t kMaxBatchBytes = 3 << 20;
 // Messages per stream before it is closed and its acknowledgement counted: bounds what a
 // worker keeps for a retry after backpressure (the server answers RESOURCE_EXHAUSTED for the
 // whole rest of a stream) to ~16 batches.
@@ -149,6 +150,34 @@ class RangeLineReader {
   bool eof_ = false;
   bool failed_ = false;
   bool skip_first_ = false;
+};
+
+// Batches of whole lines from one file range, taken by one or several clients.
+class LineBatches {
+ public:
+  LineBatches(int fd, uint64_t begin, uint64_t end) : reader_(fd, begin, end) {}
+
+  // Up to max_lines lines (fewer once they pass max_bytes) into *lines; false when the range
+  // is used up.
+  bool Take(size_t max_lines, size_t max_bytes, std::vector<std::string>* lines) {
+    std::lock_guard<std::mutex> lock(mu_);
+    lines->clear();
+    size_t bytes = 0;
+    std::string_view line;
+    while (lines->size() < max_lines && bytes < max_bytes && reader_.Next(&line)) {
+      lines->emplace_back(line);
+      bytes += line.size();
+    }
+    return !lines->empty();
+  }
+  bool failed() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return reader_.failed();
+  }
+
+ private:
+  std::mutex mu_;
+  RangeLineReader reader_;
 };
 
 void EventToProto(const Event& e, v1::Event* out) {
@@ -280,48 +309,38 @@ struct TroveSystem::Impl {
     std::lock_guard<std::mutex> lock(error_mu);
     return !error.empty();
   }
-  void IngestRange(const std::string& path, uint64_t begin, uint64_t end);
+  // One client: batches from the source, sent on IngestStream streams until it runs dry.
+  void IngestLines(LineBatches* source);
 };
 
-void TroveSystem::Impl::IngestRange(const std::string& path, uint64_t begin, uint64_t end) {
-  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    Fail("cannot open " + path);
-    return;
-  }
-  RangeLineReader reader(fd, begin, end);
+void TroveSystem::Impl::IngestLines(LineBatches* source) {
   ingest::JsonLineParser parser;
   Event event;
   auto stub = v1::Trove::NewStub(NewChannel(process->address()));
   std::deque<v1::IngestRequest> retry;  // batches to resend, in order
-  bool eof = false;
+  std::vector<std::string> taken;
 
-  // The next batch to send: a retried one first, else read from the file.
+  // The next batch to send: a retried one first, else lines taken from the source.
   auto next_batch = [&](v1::IngestRequest* out) -> bool {
     if (!retry.empty()) {
       *out = std::move(retry.front());
       retry.pop_front();
       return true;
     }
-    if (eof) return false;
     out->Clear();
-    size_t bytes = 0;
-    std::string_view line;
-    while (static_cast<size_t>(out->events_size()) < options.batch && bytes < kMaxBatchBytes) {
-      if (!reader.Next(&line)) {
-        eof = true;
-        break;
+    while (out->events_size() == 0) {
+      if (!source->Take(options.batch, kMaxBatchBytes, &taken)) return false;
+      lines += taken.size();
+      for (const std::string& line : taken) {
+        if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+        if (!parser.Parse(line, &event).ok()) {
+          ++parse_errors;
+          continue;
+        }
+        EventToProto(event, out->add_events());
       }
-      ++lines;
-      if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
-      if (!parser.Parse(line, &event).ok()) {
-        ++parse_errors;
-        continue;
-      }
-      EventToProto(event, out->add_events());
-      bytes += event.ApproximateSize();
     }
-    return out->events_size() > 0;
+    return true;
   };
 
   v1::IngestRequest first;
@@ -370,8 +389,6 @@ void TroveSystem::Impl::IngestRange(const std::string& path, uint64_t begin, uin
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(wait_ms));
   }
-  if (reader.failed()) Fail("cannot read " + path);
-  close(fd);
 }
 
 TroveSystem::TroveSystem(TroveOptions options) : impl_(new Impl) {
@@ -414,13 +431,28 @@ Status TroveSystem::Ingest(const Dataset& data, IngestFigures* f) {
   const double troved_cpu = ProcCpuSeconds(pid), client_cpu = SelfCpuSeconds();
   const auto start = Clock::now();
   const int streams = std::max(1, m.options.streams);
+  const int fd = open(data.jsonl_path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) m.Fail("cannot open " + data.jsonl_path);
+  // Live order: the clients share one reader, so the batches in flight at any moment are
+  // close in time, as when services ship their logs as they happen. Backfill order: each
+  // client reads its own contiguous part of the file, so every flush holds events of
+  // `streams` distant time ranges.
+  std::vector<std::unique_ptr<LineBatches>> sources;
+  for (int i = 0; fd >= 0 && i < (m.options.backfill ? streams : 1); ++i) {
+    const uint64_t parts = m.options.backfill ? static_cast<uint64_t>(streams) : 1;
+    sources.push_back(std::make_unique<LineBatches>(fd, size * static_cast<uint64_t>(i) / parts,
+                                                    size * static_cast<uint64_t>(i + 1) / parts));
+  }
   std::vector<std::thread> workers;
-  for (int i = 0; i < streams; ++i) {
-    const uint64_t begin = size * static_cast<uint64_t>(i) / static_cast<uint64_t>(streams);
-    const uint64_t end = size * static_cast<uint64_t>(i + 1) / static_cast<uint64_t>(streams);
-    workers.emplace_back([&m, &data, begin, end] { m.IngestRange(data.jsonl_path, begin, end); });
+  for (int i = 0; fd >= 0 && i < streams; ++i) {
+    LineBatches* source = sources[m.options.backfill ? static_cast<size_t>(i) : 0].get();
+    workers.emplace_back([&m, source] { m.IngestLines(source); });
   }
   for (std::thread& t : workers) t.join();
+  for (const auto& source : sources) {
+    if (source->failed()) m.Fail("cannot read " + data.jsonl_path);
+  }
+  if (fd >= 0) close(fd);
   f->acked_s = Since(start);
   Status result;
   if (m.failed()) {

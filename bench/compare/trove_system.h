@@ -22,8 +22,11 @@ struct TroveOptions {
   std::string troved;    // the binary
   std::string data_dir;  // removed and recreated by Start
   std::string log_path;  // troved's stdout and stderr
-  // Concurrent ingest streams, each reading its own part of the file.
+  // Concurrent ingest clients, each with its own IngestStream connection.
   int streams = 4;
+  // false (live order): the clients take their batches in turn from one reader of the file.
+  // true (backfill order): each client reads its own contiguous part of the file.
+  bool backfill = false;
   // Events per IngestRequest message (fewer when a batch would pass 3 MiB).
   size_t batch = 1000;
   // Flags for troved besides --data and --listen.
