@@ -67,24 +67,6 @@ struct ExplainCollector {
   }
 };
 
-// First error of the tasks of one query.
-struct ErrorLatch {
-  std::mutex mu;
-  Status status;
-  bool failed = false;
-  void Set(const Status& s) {
-    std::lock_guard<std::mutex> lock(mu);
-    if (!failed) {
-      status = s;
-      failed = true;
-    }
-  }
-  bool Failed() {
-    std::lock_guard<std::mutex> lock(mu);
-    return failed;
-  }
-};
-
 // Segments that may hold events of the filter's time range, newest first.
 std::vector<std::shared_ptr<SegmentReader>> SegmentsNewestFirst(const Snapshot& snapshot,
                                                                 const CompiledFilter& filter,
@@ -154,7 +136,7 @@ static Result<std::vector<Event>> CollectNewest(ThreadPool* pool, const Snapshot
   auto segments = SegmentsNewestFirst(snapshot, filter, &explain->stats);
   explain->stats.recent_events = recent;
   explain->stats.matched_rows += recent_matched;
-  ErrorLatch error;
+  FirstError error;
   pool->ParallelFor(segments.size(), [&](size_t i) {
     if (error.Failed()) return;
     const SegmentReader& segment = *segments[i];
@@ -213,7 +195,7 @@ static Status AggregateColumnar(ThreadPool* pool, const Snapshot& snapshot,
   explain->stats.recent_events = recent;
   auto segments = SegmentsNewestFirst(snapshot, filter, &explain->stats);
   std::mutex acc_mu;
-  ErrorLatch error;
+  FirstError error;
   pool->ParallelFor(segments.size(), [&](size_t i) {
     if (error.Failed()) return;
     Status s = ctx.Check();

@@ -9,7 +9,28 @@
 #include <thread>
 #include <vector>
 
+#include "storage/status.h"
+
 namespace trove::query {
+
+// The first error of the tasks of one ParallelFor; later ones are dropped. Set and Failed are
+// thread-safe; read `status` and `failed` once the tasks are done.
+struct FirstError {
+  std::mutex mu;
+  Status status;
+  bool failed = false;
+  void Set(const Status& s) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (!failed) {
+      status = s;
+      failed = true;
+    }
+  }
+  bool Failed() {
+    std::lock_guard<std::mutex> lock(mu);
+    return failed;
+  }
+};
 
 class ThreadPool {
  public:

@@ -14,20 +14,6 @@ namespace trove::query {
 
 namespace {
 
-// First error of the tasks of one collection.
-struct FirstError {
-  std::mutex mu;
-  Status status;
-  bool failed = false;
-  void Set(const Status& s) {
-    std::lock_guard<std::mutex> lock(mu);
-    if (!failed) {
-      status = s;
-      failed = true;
-    }
-  }
-};
-
 // An event of the trace before it is read: its time and where it is. source is the segment's
 // index, or the number of segments for the buffer; pos the row in the segment or the index in
 // the buffered matches. (time, source, pos) is the order of the answer.

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 
+#include "proto/event_convert.h"
 #include "proto/trove.pb.h"
 #include "query/engine.h"
 #include "server/admission.h"
@@ -32,13 +33,7 @@ class Event;  // server/ingest_wire.proto: trove.v1.Event with `bytes` text fiel
 Status EventFromProto(const v1::Event& in, Event* out);
 Status EventFromProto(const wire::Event& in, Event* out);
 
-// Fills *out from a stored event. Text that is not valid UTF-8 (IDs are stored as sent) is sent
-// with U+FFFD, because a proto3 `string` holding it would fail the client's parse.
-void EventToProto(const Event& in, v1::Event* out);
-// The same, moving the strings out of *in (left valid but unspecified).
-void EventToProto(Event&& in, v1::Event* out);
-
-v1::Level LevelToProto(Level level);
+// EventToProto and LevelToProto: proto/event_convert.h.
 
 // ---- query results ----
 

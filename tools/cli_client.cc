@@ -51,12 +51,6 @@ const char* CodeName(grpc::StatusCode code) {
   }
 }
 
-std::string Sanitized(const std::string& s) {
-  std::string out = s;
-  SanitizeUtf8(&out);
-  return out;
-}
-
 std::mutex interrupt_mu;
 std::function<void()> interrupt_handler;
 
@@ -82,37 +76,6 @@ int ReportRpcError(const CliEnv& env, const std::string& what, const grpc::Statu
       fprintf(stderr, "trove: %s failed: %s: %s\n", what.c_str(), CodeName(status.error_code()),
               status.error_message().c_str());
       return kExitFailure;
-  }
-}
-
-void EventToProto(const Event& e, v1::Event* out) {
-  out->set_time_ns(e.time_ns);
-  out->set_service(Sanitized(e.service));
-  out->set_level(static_cast<v1::Level>(e.level));
-  out->set_host(Sanitized(e.host));
-  out->set_message(Sanitized(e.message));
-  out->set_trace_id(Sanitized(e.trace_id));
-  out->set_span_id(Sanitized(e.span_id));
-  out->set_parent_span_id(Sanitized(e.parent_span_id));
-  out->mutable_attributes()->Reserve(static_cast<int>(e.attributes.size()));
-  for (const Attribute& a : e.attributes) {
-    v1::Attribute* pa = out->add_attributes();
-    pa->set_key(Sanitized(a.key));
-    v1::Value* v = pa->mutable_value();
-    switch (TypeOf(a.value)) {
-      case ValueType::kString:
-        v->set_string_value(Sanitized(std::get<std::string>(a.value)));
-        break;
-      case ValueType::kInt64:
-        v->set_int_value(std::get<int64_t>(a.value));
-        break;
-      case ValueType::kDouble:
-        v->set_double_value(std::get<double>(a.value));
-        break;
-      case ValueType::kBool:
-        v->set_bool_value(std::get<bool>(a.value));
-        break;
-    }
   }
 }
 

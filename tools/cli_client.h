@@ -39,9 +39,8 @@ std::shared_ptr<grpc::Channel> Connect(const std::string& server);
 // `what` names the call ("search").
 int ReportRpcError(const CliEnv& env, const std::string& what, const grpc::Status& status);
 
-// Copies an event into its proto form. Strings are made valid UTF-8 (U+FFFD replacements,
-// DESIGN.md §1) on the way: proto3 strings must be, and the server would store the same.
-void EventToProto(const Event& event, v1::Event* out);
+// Events go into requests with trove::EventToProto (proto/event_convert.h): strings are made
+// valid UTF-8 (U+FFFD replacements, DESIGN.md §1) on the way, as the server would store them.
 // The event a proto describes.
 Event EventFromProto(const v1::Event& in);
 

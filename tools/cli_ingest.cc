@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "proto/event_convert.h"
 #include "proto/trove.grpc.pb.h"
 #include "tools/cli_commands.h"
 #include "tools/cli_flags.h"

@@ -17,6 +17,7 @@
 #include <sstream>
 #include <thread>
 
+#include "proto/event_convert.h"
 #include "proto/trove.grpc.pb.h"
 #include "tests/troved_process.h"
 #include "tools/json_lines.h"
@@ -179,36 +180,6 @@ class LineBatches {
   std::mutex mu_;
   RangeLineReader reader_;
 };
-
-void EventToProto(const Event& e, v1::Event* out) {
-  out->set_time_ns(e.time_ns);
-  out->set_service(e.service);
-  out->set_level(static_cast<v1::Level>(e.level));
-  out->set_host(e.host);
-  out->set_message(e.message);
-  out->set_trace_id(e.trace_id);
-  out->set_span_id(e.span_id);
-  out->set_parent_span_id(e.parent_span_id);
-  for (const Attribute& a : e.attributes) {
-    v1::Attribute* pa = out->add_attributes();
-    pa->set_key(a.key);
-    v1::Value* v = pa->mutable_value();
-    switch (TypeOf(a.value)) {
-      case ValueType::kString:
-        v->set_string_value(std::get<std::string>(a.value));
-        break;
-      case ValueType::kInt64:
-        v->set_int_value(std::get<int64_t>(a.value));
-        break;
-      case ValueType::kDouble:
-        v->set_double_value(std::get<double>(a.value));
-        break;
-      case ValueType::kBool:
-        v->set_bool_value(std::get<bool>(a.value));
-        break;
-    }
-  }
-}
 
 uint64_t NumberAfter(const std::string& text, const std::string& marker) {
   const size_t at = text.find(marker);
