@@ -7,6 +7,11 @@
 #include <cstdio>
 #include <cstring>
 
+// jemalloc's control call: defined when troved links jemalloc (server/CMakeLists.txt), a null
+// weak reference in every other binary.
+extern "C" int mallctl(const char* name, void* oldp, size_t* oldlenp, void* newp, size_t newlen)
+    __attribute__((weak));
+
 namespace trove::server {
 
 namespace {
@@ -118,18 +123,40 @@ AdmissionControl::~AdmissionControl() {
   if (memory_thread_.joinable()) memory_thread_.join();
 }
 
+namespace {
+
+// Returns the allocator's free pages to the kernel: jemalloc's when troved links it (its
+// mallctl is then defined; the weak reference is null otherwise), else glibc's.
+void ReleaseFreeMemory() {
+  if (mallctl != nullptr) {
+    // "arena.<MALLCTL_ARENAS_ALL>.purge"; MALLCTL_ARENAS_ALL is 4096 in jemalloc 5.
+    mallctl("arena.4096.purge", nullptr, nullptr, nullptr, 0);
+    return;
+  }
+  malloc_trim(0);
+}
+
+// How often ReleaseFreeMemory may run while RSS is above the mark. jemalloc's purge only
+// returns pages it already holds free, cheap enough for every sample; glibc's malloc_trim walks
+// every chunk of every arena.
+std::chrono::milliseconds ReleaseInterval() {
+  return std::chrono::milliseconds(mallctl != nullptr ? 0 : 1000);
+}
+
+}  // namespace
+
 void AdmissionControl::SampleMemory() {
   if (options_.memory_budget_bytes == 0) return;
   std::lock_guard<std::mutex> lock(sample_mu_);
   const auto& read = options_.rss ? options_.rss : ResidentBytes;
   uint64_t rss = read();
   if (rss > high_water_bytes_) {
-    // Freed memory glibc keeps in its arenas counts as resident; hand it back before refusing
-    // calls for it. malloc_trim walks every arena, so not more than once a second.
+    // Freed memory the allocator keeps counts as resident; hand it back before refusing calls
+    // for it.
     const auto now = std::chrono::steady_clock::now();
-    if (now - last_trim_ >= std::chrono::seconds(1)) {
+    if (now - last_trim_ >= ReleaseInterval()) {
       last_trim_ = now;
-      malloc_trim(0);
+      ReleaseFreeMemory();
       rss = read();
     }
   }

@@ -168,7 +168,10 @@ TEST(AdmissionTest, OverTheMemoryBudgetNewCallsAreRefusedAndRunningOnesKeepTheir
   Ticket running;
   ASSERT_TRUE(admission.AdmitQuery(kNoDeadline, &running).ok());
 
-  rss = uint64_t{950} << 20;  // above 90% of 1 GiB (921.6 MiB)
+  rss = uint64_t{910} << 20;  // under 90% of 1 GiB (921.6 MiB)
+  admission.SampleMemory();
+  EXPECT_FALSE(admission.over_memory_budget());
+  rss = uint64_t{950} << 20;  // above it
   admission.SampleMemory();
   EXPECT_TRUE(admission.over_memory_budget());
   Ticket q, i;
@@ -182,7 +185,7 @@ TEST(AdmissionTest, OverTheMemoryBudgetNewCallsAreRefusedAndRunningOnesKeepTheir
   EXPECT_EQ(admission.GetStats().rss_bytes, uint64_t{950} << 20);
 
   // Just under the mark it clears (the watcher thread would see it within 50 ms).
-  rss = uint64_t{920} << 20;
+  rss = uint64_t{910} << 20;
   const auto t0 = std::chrono::steady_clock::now();
   while (admission.over_memory_budget()) {
     ASSERT_LT(MillisSince(t0), 5000.0) << "the memory thread never resampled";
@@ -566,7 +569,12 @@ TEST_F(AdmissionServerTest, OverTheMemoryBudgetIngestAndQueriesAreRefusedUntilMe
   void* p = mmap(nullptr, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   ASSERT_NE(p, MAP_FAILED);
   memset(p, 1, n);
-  ASSERT_TRUE(Eventually([&] { return server_->admission()->over_memory_budget(); }));
+  // The watcher may have crossed the mark on a sample taken during the memset: wait for one
+  // that saw all of it.
+  ASSERT_TRUE(Eventually([&] {
+    return server_->admission()->over_memory_budget() &&
+           server_->admission()->GetStats().rss_bytes >= n;
+  }));
   grpc::Status s = Ingest(Batch("m2", 10));
   EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
   EXPECT_EQ(s.error_message().rfind("memory budget: RSS ", 0), 0u) << s.error_message();
