@@ -18,6 +18,8 @@
 // Thread-safe. The AdmissionControl must outlive its Tickets.
 #pragma once
 
+#include <sys/types.h>
+
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -144,8 +146,10 @@ class AdmissionControl {
   uint64_t next_waiter_ = 1;
   bool stopping_ = false;
 
-  std::mutex sample_mu_;  // serialises SampleMemory; guards last_trim_
+  std::mutex sample_mu_;  // serialises SampleMemory; guards the three below
   std::chrono::steady_clock::time_point last_trim_{};
+  bool pressure_ = false;      // jemalloc's dirty-page decay is 0 (see SampleMemory)
+  ssize_t normal_decay_ms_ = 0;  // the setting to restore
   std::atomic<uint64_t> rss_{0};
   std::atomic<bool> over_budget_{false};
   std::atomic<uint64_t> queries_admitted_{0}, ingest_admitted_{0};
