@@ -201,13 +201,12 @@ void MeasureQueries(trove::Store* store, const Workload& w, const Flags& flags,
     }
     return Latency{Percentile(ms, 0.5), Percentile(ms, 0.99)};
   };
-  trove::BlockCache* cache = trove::BlockCache::Default();
   out->needle = measure(needle, true);
   out->trace = measure(trace, true);
-  cache->SetCapacity(0);
+  trove::SetCacheBudget(0);
   out->needle_nocache = measure(needle, false);
   out->trace_nocache = measure(trace, false);
-  cache->SetCapacity(size_t{256} << 20);
+  trove::SetCacheBudget(size_t{256} << 20);
 }
 
 struct Result {

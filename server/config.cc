@@ -203,7 +203,7 @@ const Setting kSettings[] = {
        }
        return true;
      }},
-    {"block-cache", "SIZE", "cache of decoded column blocks (default 256MiB)",
+    {"block-cache", "SIZE", "caches of decoded column and term-index blocks (default 256MiB)",
      [](std::string_view v, ServerConfig* c, std::string* expected) {
        if (!ParseSize(v, &c->block_cache_bytes)) {
          *expected = "a size such as 64MiB, 1GiB, or 0 for no cache";

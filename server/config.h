@@ -101,7 +101,8 @@ struct ServerConfig {
   // new ingest requests and new queries are refused with RESOURCE_EXHAUSTED (running calls
   // finish). 1 GiB is DESIGN.md §6's ingest memory budget.
   uint64_t memory_budget_bytes = uint64_t{1} << 30;
-  // Capacity of the process-wide cache of decoded column blocks (storage/block_cache.h).
+  // Capacity of the process-wide caches of decoded blocks (storage/block_cache.h): 1/8 for
+  // term-index blocks, the rest for column blocks.
   uint64_t block_cache_bytes = uint64_t{256} << 20;
 
   // ---- lifecycle ----

@@ -74,7 +74,7 @@ Result<std::unique_ptr<TroveServer>> TroveServer::Start(const ServerConfig& conf
   server->watcher_ = std::make_unique<CancelWatcher>();
   server->admission_ = std::make_unique<AdmissionControl>(AdmissionControl::FromConfig(config));
   // Process-wide; counted in the memory budget (ValidateServerConfig).
-  BlockCache::Default()->SetCapacity(config.block_cache_bytes);
+  SetCacheBudget(config.block_cache_bytes);
   TailHub::Options tail_options;
   tail_options.queue_events = config.tail_queue_events;
   server->tail_ = std::make_unique<TailHub>(tail_options);

@@ -475,7 +475,7 @@ uint64_t SegmentReader::IndexTailBytes() const {
 }
 
 Result<Roaring> SegmentReader::Postings(std::string_view field, std::string_view token) const {
-  TermTableReader table(file_.get(), &meta_.terms);
+  TermTableReader table(file_.get(), &meta_.terms, cache_id_);
   TROVE_ASSIGN_OR_RETURN(auto value, table.Get(TermKey(field, token)));
   if (!value) return Roaring();
   return DecodePostingsValue(*value, /*term=*/true);
@@ -483,7 +483,7 @@ Result<Roaring> SegmentReader::Postings(std::string_view field, std::string_view
 
 Result<Roaring> SegmentReader::PrefixPostings(std::string_view field,
                                               std::string_view prefix) const {
-  TermTableReader table(file_.get(), &meta_.terms);
+  TermTableReader table(file_.get(), &meta_.terms, cache_id_);
   std::vector<Roaring> parts;
   Status inner;
   TROVE_RETURN_IF_ERROR(table.Scan(TermKey(field, prefix), [&](std::string_view,
@@ -505,23 +505,23 @@ Result<Roaring> SegmentReader::PrefixPostings(std::string_view field,
 
 Status SegmentReader::ForEachTerm(
     const std::function<void(std::string_view, std::string_view, std::string_view)>& fn) const {
-  TermTableReader table(file_.get(), &meta_.terms);
+  TermTableReader table(file_.get(), &meta_.terms, cache_id_);
   return table.Scan("", [&](std::string_view key, std::string_view value) {
     size_t sep = key.find(format::kTermFieldSeparator);
     fn(key.substr(0, sep), key.substr(sep + 1), value);
     return true;
-  });
+  }, /*fill_cache=*/false);
 }
 
 Result<Roaring> SegmentReader::TraceRows(std::string_view trace_id) const {
-  TermTableReader table(file_.get(), &meta_.traces);
+  TermTableReader table(file_.get(), &meta_.traces, cache_id_);
   TROVE_ASSIGN_OR_RETURN(auto value, table.Get(EncodeId(trace_id)));
   if (!value) return Roaring();
   return DecodePostingsValue(*value, /*term=*/false);
 }
 
 Status SegmentReader::ForEachTraceId(const std::function<void(const std::string&)>& fn) const {
-  TermTableReader table(file_.get(), &meta_.traces);
+  TermTableReader table(file_.get(), &meta_.traces, cache_id_);
   std::string id;
   bool ok = true;
   TROVE_RETURN_IF_ERROR(table.Scan("", [&](std::string_view key, std::string_view) {
@@ -531,7 +531,7 @@ Status SegmentReader::ForEachTraceId(const std::function<void(const std::string&
     }
     fn(id);
     return true;
-  }));
+  }, /*fill_cache=*/false));
   if (!ok) return Status::Corruption(path() + ": malformed trace index key");
   return Status::OK();
 }

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "storage/block_cache.h"
+
 namespace trove {
 
 void TermTableMeta::EncodeTo(std::string* dst) const {
@@ -95,10 +97,9 @@ Result<std::optional<std::string>> TermTableReader::Get(std::string_view key) co
                              [](std::string_view k, const std::string& f) { return k < f; });
   if (it == firsts.begin()) return std::optional<std::string>();
   size_t b = static_cast<size_t>(it - firsts.begin()) - 1;
-  std::string raw;
-  TROVE_RETURN_IF_ERROR(ReadBlock(*file_, meta_->blocks[b], &raw));
+  TROVE_ASSIGN_OR_RETURN(std::shared_ptr<const std::string> raw, LoadBlock(b, true));
   std::optional<std::string> found;
-  bool ok = ForEachEntry(raw, [&](std::string_view k, std::string_view v) {
+  bool ok = ForEachEntry(*raw, [&](std::string_view k, std::string_view v) {
     if (k < key) return true;
     if (k == key) found.emplace(v);
     return false;
@@ -107,21 +108,34 @@ Result<std::optional<std::string>> TermTableReader::Get(std::string_view key) co
   return found;
 }
 
+Result<std::shared_ptr<const std::string>> TermTableReader::LoadBlock(size_t b,
+                                                                      bool fill_cache) const {
+  const BlockHandle& h = meta_->blocks[b];
+  TermBlockCache* cache = TermBlockCache::Default();
+  if (cache_id_ != 0) {
+    if (auto hit = cache->Lookup(cache_id_, h.offset)) return hit;
+  }
+  auto raw = std::make_shared<std::string>();
+  TROVE_RETURN_IF_ERROR(ReadBlock(*file_, h, raw.get()));
+  std::shared_ptr<const std::string> out = std::move(raw);
+  if (cache_id_ != 0 && fill_cache) cache->Insert(cache_id_, h.offset, out);
+  return out;
+}
+
 Status TermTableReader::Scan(
     std::string_view prefix,
-    const std::function<bool(std::string_view, std::string_view)>& fn) const {
+    const std::function<bool(std::string_view, std::string_view)>& fn, bool fill_cache) const {
   const auto& firsts = meta_->first_keys;
   // The first block that may hold a key ≥ prefix is the last whose first key ≤ prefix.
   auto it = std::upper_bound(firsts.begin(), firsts.end(), prefix,
                              [](std::string_view k, const std::string& f) { return k < f; });
   size_t b = it == firsts.begin() ? 0 : static_cast<size_t>(it - firsts.begin()) - 1;
-  std::string raw;
   for (; b < firsts.size(); ++b) {
     std::string_view first = firsts[b];
     if (first > prefix && first.substr(0, prefix.size()) != prefix) break;  // past the range
-    TROVE_RETURN_IF_ERROR(ReadBlock(*file_, meta_->blocks[b], &raw));
+    TROVE_ASSIGN_OR_RETURN(std::shared_ptr<const std::string> raw, LoadBlock(b, fill_cache));
     bool stop = false;
-    bool ok = ForEachEntry(raw, [&](std::string_view k, std::string_view v) {
+    bool ok = ForEachEntry(*raw, [&](std::string_view k, std::string_view v) {
       if (k.substr(0, prefix.size()) == prefix) {
         if (!fn(k, v)) {
           stop = true;

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -46,19 +47,27 @@ class TermTableBuilder {
 };
 
 // Reads a term table. Thread-safe (no mutable state); the file and meta must outlive it.
+// With a cache_id (unique per open file, as SegmentReader's), decompressed blocks go through
+// TermBlockCache::Default().
 class TermTableReader {
  public:
-  TermTableReader(const RandomAccessFile* file, const TermTableMeta* meta)
-      : file_(file), meta_(meta) {}
+  TermTableReader(const RandomAccessFile* file, const TermTableMeta* meta, uint64_t cache_id = 0)
+      : file_(file), meta_(meta), cache_id_(cache_id) {}
   // The value of key, std::nullopt if absent, or Corruption.
   Result<std::optional<std::string>> Get(std::string_view key) const;
   // Calls fn(key, value) for each key starting with prefix, in order, until fn returns false.
+  // With fill_cache false, blocks that are not cached are read without being cached (whole
+  // table scans by maintenance must not evict the blocks of point lookups).
   Status Scan(std::string_view prefix,
-              const std::function<bool(std::string_view, std::string_view)>& fn) const;
+              const std::function<bool(std::string_view, std::string_view)>& fn,
+              bool fill_cache = true) const;
 
  private:
+  Result<std::shared_ptr<const std::string>> LoadBlock(size_t b, bool fill_cache) const;
+
   const RandomAccessFile* file_;
   const TermTableMeta* meta_;
+  const uint64_t cache_id_;
 };
 
 }  // namespace trove

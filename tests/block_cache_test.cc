@@ -69,3 +69,26 @@ TEST(BlockCacheTest, ReinsertingAKeyReplacesItsCharge) {
 
 }  // namespace
 }  // namespace trove
+
+namespace trove {
+namespace {
+
+TEST(TermBlockCacheTest, ChargesTheBlockBytesAndSplitsTheBudget) {
+  TermBlockCache cache(1 << 20);
+  auto block = std::make_shared<const std::string>(16 * 1024, 'x');
+  cache.Insert(3, 40, block);
+  ASSERT_NE(cache.Lookup(3, 40), nullptr);
+  EXPECT_EQ(*cache.Lookup(3, 40), *block);
+  EXPECT_GE(cache.usage(), 16u * 1024);
+  EXPECT_LT(cache.usage(), 16u * 1024 + 256);
+
+  SetCacheBudget(size_t{80} << 20);
+  EXPECT_EQ(TermBlockCache::Default()->capacity(), size_t{10} << 20);
+  EXPECT_EQ(BlockCache::Default()->capacity(), size_t{70} << 20);
+  SetCacheBudget(0);
+  EXPECT_EQ(TermBlockCache::Default()->capacity(), 0u);
+  EXPECT_EQ(BlockCache::Default()->capacity(), 0u);
+}
+
+}  // namespace
+}  // namespace trove

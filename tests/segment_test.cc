@@ -17,6 +17,7 @@
 
 #include "index/postings.h"
 #include "index/tokenizer.h"
+#include "storage/block_cache.h"
 #include "storage/format.h"
 #include "tests/segment_test_util.h"
 #include "tests/store_test_util.h"
@@ -506,8 +507,30 @@ void CheckSegment(const std::vector<Event>& events, const SegmentWriteOptions& o
   }
 
   CheckColumns(reader, rows, options.block_rows);
+  // Index lookups three times: reading and caching term blocks, from the term-block cache, and
+  // with the caches off. Each pass checks every answer against brute force.
+  // The second pass makes the same lookups as the first (same random prefixes).
+  const std::mt19937_64 rng_before = rng;
   CheckTerms(reader, rows, &rng);
   CheckTraces(reader, rows);
+  const uint64_t misses = TermBlockCache::Default()->misses();
+  const uint64_t hits = TermBlockCache::Default()->hits();
+  {
+    SCOPED_TRACE("term blocks cached");
+    std::mt19937_64 again = rng_before;
+    CheckTerms(reader, rows, &again);
+    CheckTraces(reader, rows);
+  }
+  EXPECT_EQ(TermBlockCache::Default()->misses(), misses)
+      << "the second pass of lookups should find every term block cached";
+  EXPECT_GT(TermBlockCache::Default()->hits(), hits);
+  {
+    SCOPED_TRACE("caches off");
+    SetCacheBudget(0);
+    CheckTerms(reader, rows, &rng);
+    CheckTraces(reader, rows);
+    SetCacheBudget(size_t{256} << 20);
+  }
 }
 
 SegmentWriteOptions SmallBlocks() {
