@@ -4,7 +4,7 @@
 //
 //   trove-bench-compare [--size 1GB] [--work DIR] [--out DIR] [--runs 10] [--slow-runs 3]
 //                       [--slow-ms 2000] [--seed 1] [--streams 4] [--ingest-order live]
-//                       [--skip rg,sqlite,duckdb] [--loghub DIR | --no-loghub] [--strict] [--troved PATH] [--rg PATH]
+//                       [--skip rg,sqlite,duckdb,inproc] [--loghub DIR | --no-loghub] [--strict] [--troved PATH] [--rg PATH]
 //                       [--node PATH] [--duckdb-script PATH] [--generate-only]
 //
 // 1. Data: SIZE bytes of generated events as JSON lines (bench/event_gen.h; with the Loghub
@@ -19,7 +19,9 @@
 //    all acks + Admin.Flush, MB/s, troved's RSS; Admin.Compact; size on disk.
 // 3. Queries (bench/compare/workload.h): each workload warm, 1 unmeasured run then --runs
 //    measured ones (--slow-runs when the unmeasured run took over --slow-ms); search rows as
-//    `QUERY | stats count()`, plus the `NEEDLE | limit 100` Search.
+//    `QUERY | stats count()`, plus the `NEEDLE | limit 100` Search. Then, with troved
+//    stopped, the same workloads on the same store opened in this process
+//    (bench/compare/trove_embedded.h): the like-for-like figures for SQLite and DuckDB.
 // 4. Peers, each answer checked against Trove's: rg (search rows, a process per run), SQLite
 //    FTS5 in-process (load + queries), DuckDB through bench/compare/duckdb_peer.mjs.
 // 5. Report: OUT/compare-YYYY-MM-DD-SIZE.md and .json (bench/compare/report.h), with the
@@ -48,6 +50,7 @@
 #include "bench/compare/report.h"
 #include "bench/compare/rg_peer.h"
 #include "bench/compare/sqlite_peer.h"
+#include "bench/compare/trove_embedded.h"
 #include "bench/compare/subprocess.h"
 #include "bench/compare/trove_system.h"
 #include "bench/compare/workload.h"
@@ -69,7 +72,7 @@ struct Flags {
   uint64_t seed = 1;
   int streams = 4;
   bool backfill = false;
-  bool skip_rg = false, skip_sqlite = false, skip_duckdb = false;
+  bool skip_rg = false, skip_sqlite = false, skip_duckdb = false, skip_inproc = false;
   std::string loghub;  // "" = find ../shared/data/loghub
   bool no_loghub = false;
   bool strict = false;
@@ -86,7 +89,7 @@ struct Flags {
           "usage: trove-bench-compare [--size 1GB] [--work DIR] [--out DIR] [--runs N] "
           "[--slow-runs N]\n"
           "         [--slow-ms MS] [--seed N] [--streams N] [--ingest-order live|backfill]\n"
-          "         [--skip rg,sqlite,duckdb]\n"
+          "         [--skip rg,sqlite,duckdb,inproc]\n"
           "         [--loghub DIR | --no-loghub] [--strict] [--troved PATH] [--rg PATH]\n"
           "         [--node PATH] [--duckdb-script PATH] [--generate-only]\n");
   exit(2);
@@ -161,6 +164,7 @@ Flags ParseFlags(int argc, char** argv) {
       f.skip_rg = v.find("rg") != std::string::npos;
       f.skip_sqlite = v.find("sqlite") != std::string::npos;
       f.skip_duckdb = v.find("duckdb") != std::string::npos;
+      f.skip_inproc = v.find("inproc") != std::string::npos;
     } else if (a == "--loghub")
       f.loghub = value();
     else if (a == "--no-loghub")
@@ -435,6 +439,29 @@ int Main(int argc, char** argv) {
     run.trove_empty_call_p50_ms = Percentile(empty, 0.5);
   }
   if (Status s = trove.Stop(); !s.ok()) Loud(&run, "troved did not stop cleanly: " + s.ToString());
+
+  // 2b. The same store in this process: no round trip, as SQLite and DuckDB.
+  SystemRun& te = run.systems[kTroveEmbedded];
+  if (flags.skip_inproc) {
+    te.note = "skipped (--skip)";
+  } else if (auto embedded = TroveEmbedded::Open(trove_options.data_dir); !embedded.ok()) {
+    Loud(&run, "Trove in-process: " + embedded.status().ToString());
+    te.note = "could not open the store";
+  } else {
+    te.enabled = true;
+    te.note =
+        "the store troved wrote, opened in the driver (no background work) and queried "
+        "through QueryEngine with the same query texts; caches start empty; the trace row "
+        "materialises every event of the trace";
+    fprintf(stderr, "trove in-process\n");
+    for (const Workload& w : Workloads()) {
+      te.results[w.key] = Measure(w, flags, [&](size_t v, Answer* a, double*) {
+        return (*embedded)->Run(w, run.data, v, a);
+      });
+      fprintf(stderr, "  in-process %-19s p50 %8.2f ms\n", w.name,
+              Percentile(te.results[w.key].ms, 0.5));
+    }
+  }
 
   // 3. rg.
   SystemRun& rg = run.systems[kRg];

@@ -2,7 +2,9 @@
 
 #include <zstd.h>
 
+#include <algorithm>
 #include <memory>
+#include <vector>
 
 #include "storage/format.h"
 
@@ -126,6 +128,96 @@ Status ReadBlock(const RandomAccessFile& file, const BlockHandle& h, std::string
   if (s.ok()) s = DecodeStoredBlock(stored, h, file.path(), raw);
   ReleaseIfLarge(&stored);
   return s;
+}
+
+}  // namespace trove
+
+namespace trove {
+
+// A zstd context for one BlockPrefix, taken from a per-thread free list (a context allocates
+// its tables once; a fresh one per block costs more than the decompression it saves).
+struct BlockPrefix::Stream {
+  using Ctx = std::unique_ptr<ZSTD_DCtx, decltype(&ZSTD_freeDCtx)>;
+  Ctx ctx{nullptr, ZSTD_freeDCtx};
+  static std::vector<Ctx>& FreeList() {
+    thread_local std::vector<Ctx> free;
+    return free;
+  }
+  Stream() {
+    auto& free = FreeList();
+    if (!free.empty()) {
+      ctx = std::move(free.back());
+      free.pop_back();
+    } else {
+      ctx.reset(ZSTD_createDCtx());
+    }
+  }
+  ~Stream() {
+    auto& free = FreeList();
+    if (ctx && free.size() < 4) free.push_back(std::move(ctx));
+  }
+};
+
+BlockPrefix::BlockPrefix() = default;
+BlockPrefix::~BlockPrefix() {
+  ReleaseIfLarge(&stored_);
+  ReleaseIfLarge(&raw_);
+}
+
+Status BlockPrefix::Bad(const std::string& what) const {
+  return Status::Corruption(path_ + " at offset " + std::to_string(handle_.offset) + ": " + what);
+}
+
+Status BlockPrefix::Open(const RandomAccessFile& file, const BlockHandle& handle) {
+  path_ = file.path();
+  handle_ = handle;
+  consumed_ = produced_ = 0;
+  TROVE_RETURN_IF_ERROR(file.Read(handle.offset, handle.size, &stored_));
+  if (Crc32(stored_) != handle.crc) return Bad("block checksum mismatch");
+  if (handle.codec == format::kCodecNone) {
+    if (stored_.size() != handle.raw_size) return Bad("bad block size");
+    raw_.assign(stored_);
+    produced_ = raw_.size();
+    return Status::OK();
+  }
+  if (handle.codec != format::kCodecZstd) {
+    return Bad("unknown codec " + std::to_string(handle.codec));
+  }
+  if (ZSTD_getFrameContentSize(stored_.data(), stored_.size()) != handle.raw_size) {
+    return Bad("zstd frame size does not match the block's raw size " +
+               std::to_string(handle.raw_size));
+  }
+  if (raw_.size() < handle.raw_size) raw_.resize(handle.raw_size);
+  if (!stream_) stream_ = std::make_unique<Stream>();
+  ZSTD_DCtx* dctx = stream_->ctx.get();
+  // ZSTD_d_experimentalParam2 is ZSTD_d_stableOutBuffer: zstd decompresses straight into raw_
+  // (which holds the whole frame and never moves) instead of through a window buffer.
+  if (dctx == nullptr || ZSTD_isError(ZSTD_DCtx_reset(dctx, ZSTD_reset_session_and_parameters)) ||
+      ZSTD_isError(ZSTD_DCtx_setParameter(dctx, ZSTD_d_experimentalParam2, 1))) {
+    return Status::IOError("cannot set up zstd decompression");
+  }
+  return Status::OK();
+}
+
+Status BlockPrefix::Extend(size_t n) {
+  n = std::min<size_t>(n, handle_.raw_size);
+  // Input in small steps: zstd emits a block's output as soon as its input is complete, so
+  // feeding little at a time stops within one zstd block (≤ 128 KiB) of what was asked.
+  constexpr size_t kStep = 16 << 10;
+  while (produced_ < n) {
+    if (consumed_ >= stored_.size()) return Bad("zstd block ends early");
+    ZSTD_inBuffer in{stored_.data(), std::min(stored_.size(), consumed_ + kStep), consumed_};
+    ZSTD_outBuffer out{raw_.data(), handle_.raw_size, produced_};
+    const size_t r = ZSTD_decompressStream(stream_->ctx.get(), &out, &in);
+    if (ZSTD_isError(r)) return Bad(std::string("zstd: ") + ZSTD_getErrorName(r));
+    consumed_ = in.pos;
+    produced_ = out.pos;
+    if (r == 0 && produced_ != handle_.raw_size) {
+      return Bad("zstd block does not decompress to " + std::to_string(handle_.raw_size) +
+                 " bytes");
+    }
+  }
+  return Status::OK();
 }
 
 }  // namespace trove

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -58,6 +59,37 @@ Status ReadBlock(const RandomAccessFile& file, const BlockHandle& handle, std::s
 // Frees a per-thread scratch buffer that grew past a few MiB, so that many threads cannot each
 // keep one large block's worth of memory.
 void ReleaseIfLarge(std::string* buffer);
+
+// A block's raw bytes decompressed only as far as a reader needs them. Open reads the stored
+// bytes and checks their checksum and frame header, as ReadBlock does; Extend then produces raw
+// bytes in order. A reader of a few early rows of a large block skips decompressing the rest
+// (fetching the events of one trace reads one block of every column).
+// Not thread-safe; many may be open at once.
+class BlockPrefix {
+ public:
+  BlockPrefix();
+  ~BlockPrefix();
+  BlockPrefix(const BlockPrefix&) = delete;
+  BlockPrefix& operator=(const BlockPrefix&) = delete;
+
+  Status Open(const RandomAccessFile& file, const BlockHandle& handle);
+  // Makes at least min(n, total()) raw bytes available. Corruption when the stream is bad.
+  Status Extend(size_t n);
+  // The raw bytes produced so far; the view's data pointer stays the same across Extend.
+  std::string_view available() const { return std::string_view(raw_.data(), produced_); }
+  size_t total() const { return handle_.raw_size; }
+
+ private:
+  Status Bad(const std::string& what) const;
+
+  std::string path_;
+  BlockHandle handle_;
+  std::string stored_, raw_;
+  size_t consumed_ = 0;  // stored bytes given to zstd
+  size_t produced_ = 0;  // raw bytes out
+  struct Stream;
+  std::unique_ptr<Stream> stream_;
+};
 
 // Decompresses one stored block in memory (same checks as ReadBlock).
 Status DecodeStoredBlock(std::string_view stored, const BlockHandle& handle,

@@ -351,16 +351,38 @@ Status DecodeDictionary(std::string_view raw, uint32_t expected, std::vector<std
   return Status::OK();
 }
 
-Status DecodeColumnBlock(const ColumnMeta& column, const ColumnBlockMeta& block,
-                         std::string_view raw,
-                         std::shared_ptr<const std::vector<std::string>> dictionary,
-                         ColumnBlock* out, const std::vector<uint32_t>* only) {
+namespace {
+
+// The decoder of both DecodeColumnBlock forms: raw is every byte of the payload, or, with
+// source, the bytes produced so far, extended as rows need more.
+Status DecodeColumnBlockFrom(const ColumnMeta& column, const ColumnBlockMeta& block,
+                             std::string_view raw, BlockPrefix* source,
+                             std::shared_ptr<const std::vector<std::string>> dictionary,
+                             ColumnBlock* out, const std::vector<uint32_t>* only) {
   auto bad = [&](const char* what) {
     return Status::Corruption("column '" + column.name + "' block at row " +
                               std::to_string(block.first_row) + ": " + what);
   };
-  Decoder d(raw);
   const uint32_t n = block.num_rows;
+  const size_t total = source ? source->total() : raw.size();
+  // More raw bytes from the source, re-positioning d at offset `at`; false when there are none.
+  Decoder d(raw);
+  auto more = [&](size_t at) {
+    if (source == nullptr || raw.size() >= total) return false;
+    if (!source->Extend(std::max<size_t>(raw.size() * 2, raw.size() + (64 << 10))).ok()) {
+      return false;  // a damaged stream: the row then fails to decode and names the block
+    }
+    raw = source->available();
+    d = Decoder(raw.substr(at));
+    return true;
+  };
+  auto offset = [&] { return raw.size() - d.remaining(); };
+  if (source) {
+    // The header: presence byte and bitmap.
+    TROVE_RETURN_IF_ERROR(source->Extend(std::max<size_t>(64 << 10, 1 + (uint64_t{n} + 7) / 8)));
+    raw = source->available();
+    d = Decoder(raw);
+  }
   out->first_row = block.first_row;
   out->num_rows = n;
   out->present.clear();
@@ -375,7 +397,7 @@ Status DecodeColumnBlock(const ColumnMeta& column, const ColumnBlockMeta& block,
   // Bound the row count by the payload before sizing anything from it: a present row takes at
   // least one byte, an absent one a bit.
   const uint64_t min_bytes = presence == format::kAllPresent ? uint64_t{n} : (uint64_t{n} + 7) / 8;
-  if (min_bytes > d.remaining()) return bad("row count larger than the block payload");
+  if (min_bytes > total - 1) return bad("row count larger than the block payload");
   if (presence == format::kPresenceBitmap) {
     std::string_view bits;
     if (!d.GetBytes((uint64_t{n} + 7) / 8, &bits)) return bad("truncated presence bitmap");
@@ -409,19 +431,15 @@ Status DecodeColumnBlock(const ColumnMeta& column, const ColumnBlockMeta& block,
       break;
   }
   if (only && !only->empty() && only->back() >= n) return bad("requested row past the block");
+  if (column.encoding > format::kEncodingId) return bad("unknown encoding");
   size_t next_wanted = 0;  // index into *only
   int64_t prev = block.min_int;
-  for (uint32_t i = 0; i < n; ++i) {
-    bool wanted = true;
-    if (only) {
-      wanted = next_wanted < only->size() && (*only)[next_wanted] == i;
-      next_wanted += wanted;
-    }
-    if (!out->IsPresent(i)) continue;
+  // Decodes row i at d; nullptr, or what is wrong (perhaps only that the bytes so far end).
+  auto row = [&](uint32_t i, bool wanted) -> const char* {
     switch (column.encoding) {
       case format::kEncodingIntDelta: {
         uint64_t z;
-        if (!d.GetVarint64(&z)) return bad("truncated delta value");
+        if (!d.GetVarint64(&z)) return "truncated delta value";
         prev = static_cast<int64_t>(static_cast<uint64_t>(prev) +
                                     static_cast<uint64_t>(UnZigZag(z)));
         out->ints[i] = prev;
@@ -429,49 +447,125 @@ Status DecodeColumnBlock(const ColumnMeta& column, const ColumnBlockMeta& block,
       }
       case format::kEncodingIntFor: {
         uint64_t v;
-        if (!d.GetVarint64(&v)) return bad("truncated value");
+        if (!d.GetVarint64(&v)) return "truncated value";
         out->ints[i] = static_cast<int64_t>(static_cast<uint64_t>(block.min_int) + v);
         break;
       }
       case format::kEncodingByte: {
         uint8_t v;
-        if (!d.GetByte(&v)) return bad("truncated value");
+        if (!d.GetByte(&v)) return "truncated value";
         out->ints[i] = v;
         break;
       }
       case format::kEncodingDouble: {
         uint64_t bits;
-        if (!d.GetFixed64(&bits)) return bad("truncated value");
+        if (!d.GetFixed64(&bits)) return "truncated value";
         out->doubles[i] = BitsDouble(bits);
         break;
       }
       case format::kEncodingStringDict: {
         uint32_t id;
-        if (!d.GetVarint32(&id) || id >= out->dictionary->size()) return bad("bad dictionary id");
+        if (!d.GetVarint32(&id) || id >= out->dictionary->size()) return "bad dictionary id";
         out->dict_ids[i] = id;
         break;
       }
       case format::kEncodingId: {
         std::string_view s;
         if (!d.GetLengthPrefixed(&s) || (wanted && !AppendDecodedId(s, &out->string_data))) {
-          return bad("bad ID");
+          return "bad ID";
         }
-        if (out->string_data.size() > UINT32_MAX) return bad("block strings over 4 GiB");
+        if (out->string_data.size() > UINT32_MAX) return "block strings over 4 GiB";
         out->string_ends[i] = static_cast<uint32_t>(out->string_data.size());
         break;
       }
       case format::kEncodingStringPlain: {
         std::string_view s;
-        if (!d.GetLengthPrefixed(&s)) return bad("truncated string");
+        if (!d.GetLengthPrefixed(&s)) return "truncated string";
         if (wanted) out->string_data.append(s);
-        if (out->string_data.size() > UINT32_MAX) return bad("block strings over 4 GiB");
+        if (out->string_data.size() > UINT32_MAX) return "block strings over 4 GiB";
         out->string_ends[i] = static_cast<uint32_t>(out->string_data.size());
         break;
       }
-      default: return bad("unknown encoding");
+      default: return "unknown encoding";
+    }
+    return nullptr;
+  };
+  // Steps over `count` present values without keeping them; returns how many it stepped over
+  // (fewer when the bytes so far end), d then at the first value not stepped over.
+  auto skip = [&](uint32_t count) -> uint32_t {
+    switch (column.encoding) {
+      case format::kEncodingByte:
+      case format::kEncodingDouble: {
+        const size_t width = column.encoding == format::kEncodingByte ? 1 : 8;
+        const uint32_t fit = static_cast<uint32_t>(std::min<size_t>(count, d.remaining() / width));
+        std::string_view ignored;
+        d.GetBytes(size_t{fit} * width, &ignored);
+        return fit;
+      }
+      default: break;
+    }
+    for (uint32_t k = 0; k < count; ++k) {
+      const Decoder before = d;
+      bool ok;
+      uint64_t v;
+      std::string_view ignored;
+      switch (column.encoding) {
+        case format::kEncodingIntDelta:
+          ok = d.GetVarint64(&v);
+          if (ok) {
+            prev = static_cast<int64_t>(static_cast<uint64_t>(prev) +
+                                        static_cast<uint64_t>(UnZigZag(v)));
+          }
+          break;
+        case format::kEncodingIntFor:
+        case format::kEncodingStringDict: ok = d.GetVarint64(&v); break;
+        default: ok = d.GetLengthPrefixed(&ignored); break;
+      }
+      if (!ok) {
+        d = before;
+        return k;
+      }
+    }
+    return count;
+  };
+  bool stopped = false;
+  for (uint32_t i = 0; i < n; ++i) {
+    bool wanted = true;
+    if (only) {
+      if (source && next_wanted == only->size()) {
+        stopped = true;  // every wanted row is decoded: leave the rest compressed
+        std::fill(out->string_ends.begin() + (out->string_ends.empty() ? 0 : i),
+                  out->string_ends.end(), static_cast<uint32_t>(out->string_data.size()));
+        break;
+      }
+      const uint32_t next = next_wanted < only->size() ? (*only)[next_wanted] : n;
+      if (i < next) {
+        // Rows before the next wanted one: step over their values, keeping none.
+        uint32_t values = next - i;
+        if (!out->present.empty()) {
+          values = static_cast<uint32_t>(
+              std::count(out->present.begin() + i, out->present.begin() + next, uint8_t{1}));
+        }
+        while (values > 0) {
+          values -= skip(values);
+          if (values > 0 && !more(offset())) return bad("truncated value");
+        }
+        // Skipped strings are empty: they end where the string before them ended.
+        std::fill(out->string_ends.begin() + (out->string_ends.empty() ? 0 : i),
+                  out->string_ends.begin() + (out->string_ends.empty() ? 0 : next),
+                  static_cast<uint32_t>(out->string_data.size()));
+        i = next - 1;
+        continue;
+      }
+      ++next_wanted;  // i == next: a wanted row
+    }
+    if (!out->IsPresent(i)) continue;
+    const size_t at = offset();
+    for (const char* problem = row(i, wanted); problem != nullptr; problem = row(i, wanted)) {
+      if (!more(at)) return bad(problem);
     }
   }
-  if (!d.done()) return bad("trailing bytes");
+  if (!stopped && (!d.done() || raw.size() != total)) return bad("trailing bytes");
   // Absent rows are empty: they end where the previous row ended.
   if (!out->string_ends.empty() && !out->present.empty()) {
     for (uint32_t i = 0; i < n; ++i) {
@@ -479,6 +573,22 @@ Status DecodeColumnBlock(const ColumnMeta& column, const ColumnBlockMeta& block,
     }
   }
   return Status::OK();
+}
+
+}  // namespace
+
+Status DecodeColumnBlock(const ColumnMeta& column, const ColumnBlockMeta& block,
+                         std::string_view raw,
+                         std::shared_ptr<const std::vector<std::string>> dictionary,
+                         ColumnBlock* out, const std::vector<uint32_t>* only) {
+  return DecodeColumnBlockFrom(column, block, raw, nullptr, std::move(dictionary), out, only);
+}
+
+Status DecodeColumnBlock(const ColumnMeta& column, const ColumnBlockMeta& block, BlockPrefix* raw,
+                         std::shared_ptr<const std::vector<std::string>> dictionary,
+                         ColumnBlock* out, const std::vector<uint32_t>* only) {
+  return DecodeColumnBlockFrom(column, block, raw->available(), raw, std::move(dictionary), out,
+                               only);
 }
 
 }  // namespace trove

@@ -102,6 +102,12 @@ Status DecodeColumnBlock(const ColumnMeta& column, const ColumnBlockMeta& block,
                          std::string_view raw,
                          std::shared_ptr<const std::vector<std::string>> dictionary,
                          ColumnBlock* out, const std::vector<uint32_t>* only = nullptr);
+// The same, pulling the raw bytes from an open BlockPrefix as the rows need them. With `only`,
+// decoding stops after the last wanted row, so the rest of the block is never decompressed,
+// and rows after it read as empty.
+Status DecodeColumnBlock(const ColumnMeta& column, const ColumnBlockMeta& block, BlockPrefix* raw,
+                         std::shared_ptr<const std::vector<std::string>> dictionary,
+                         ColumnBlock* out, const std::vector<uint32_t>* only);
 Status DecodeDictionary(std::string_view raw, uint32_t expected, std::vector<std::string>* out);
 
 // Correlation and span IDs: lowercase or uppercase hex of even length is stored as binary

@@ -567,6 +567,17 @@ Status SegmentReader::ReadColumnBlock(const ColumnMeta& column, size_t block, Co
                                       const std::vector<uint32_t>* only) const {
   TROVE_ASSIGN_OR_RETURN(auto dict, Dictionary(column));
   const ColumnBlockMeta& b = column.blocks[block];
+  if (only != nullptr) {
+    // A few rows: decompress only as far as the last of them.
+    BlockPrefix prefix;
+    TROVE_RETURN_IF_ERROR(prefix.Open(*file_, b.handle));
+    Status s = DecodeColumnBlock(column, b, &prefix, std::move(dict), out, only);
+    // A damaged stream names the file already; a bad payload does not.
+    if (!s.ok() && s.message().find(path()) == std::string::npos) {
+      s = Status::Corruption(path() + ": " + s.message());
+    }
+    return s;
+  }
   // Reused per thread: the decoded block copies what it keeps out of it.
   thread_local std::string raw;
   Status s = ReadBlock(*file_, b.handle, &raw);

@@ -13,6 +13,7 @@
 #include <limits>
 #include <filesystem>
 #include <map>
+#include <random>
 #include <set>
 
 #include "index/postings.h"
@@ -674,6 +675,96 @@ TEST(SegmentTest, EmptyAndHugeMessages) {
   add("");
   for (int i = 0; i < 10; ++i) add(gen.Message());
   CheckSegment(events, SmallBlocks(), seed);
+}
+
+// Sparse reads (ReadColumnBlock with `only`, ReadEvents of a few rows) decompress a block only
+// as far as its last wanted row. Blocks of megabytes, so the prefix grows many times.
+TEST(SegmentTest, SparseReadsOfLargeBlocksMatchWholeBlockReads) {
+  const uint64_t seed = testing::TestSeed();
+  SCOPED_TRACE("TROVE_SEED=" + std::to_string(seed));
+  RandomEventGenerator gen(seed);
+  std::vector<Event> events;
+  for (int i = 0; i < 9000; ++i) {
+    Event e = gen.Next();
+    while (e.message.size() < 400) e.message += " " + gen.Message();
+    events.push_back(Normalized(std::move(e)));
+  }
+  TempDir dir("segment");
+  const std::string path = dir.path() + "/" + SegmentFileName(5);
+  SegmentMeta meta;
+  uint64_t size = 0;
+  ASSERT_TRUE(WriteSegment(FileSystem::Default(), path, 5, 0, events, SegmentWriteOptions(), &meta,
+                           &size)
+                  .ok());
+  auto opened = SegmentReader::Open(FileSystem::Default(), path);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  const SegmentReader& reader = **opened;
+  const std::vector<Event> rows = SortedByTime(events);
+
+  const ColumnMeta* msg = reader.FindColumn("_msg", ValueType::kString);
+  ASSERT_NE(msg, nullptr);
+  ASSERT_GT(msg->blocks[0].handle.raw_size, 2u << 20);
+  {
+    // The first row needs a small prefix of the block.
+    auto file = FileSystem::Default()->NewRandomAccessFile(path);
+    ASSERT_TRUE(file.ok());
+    BlockPrefix prefix;
+    ASSERT_TRUE(prefix.Open(**file, msg->blocks[0].handle).ok());
+    ASSERT_TRUE(prefix.Extend(1).ok());
+    EXPECT_GE(prefix.available().size(), 1u);
+    EXPECT_LT(prefix.available().size(), prefix.total() / 4);
+    ASSERT_TRUE(prefix.Extend(prefix.total() + 1).ok());
+    EXPECT_EQ(prefix.available().size(), prefix.total());
+  }
+
+  std::mt19937_64 rng(seed);
+  std::vector<std::vector<uint32_t>> subsets = {{0}, {1}, {4000}, {8191}, {0, 8191},
+                                                {10, 5000, 8000}};
+  for (int k = 0; k < 6; ++k) {
+    std::set<uint32_t> pick;
+    const size_t want = 1 + rng() % 40;
+    while (pick.size() < want) pick.insert(static_cast<uint32_t>(rng() % 8192));
+    subsets.emplace_back(pick.begin(), pick.end());
+  }
+  for (const ColumnMeta& c : reader.meta().columns) {
+    ColumnBlock whole;
+    ASSERT_TRUE(reader.ReadColumnBlock(c, 0, &whole).ok());
+    for (const std::vector<uint32_t>& only : subsets) {
+      SCOPED_TRACE("column " + c.name + ", rows " + ::testing::PrintToString(only));
+      ColumnBlock sparse;
+      Status s = reader.ReadColumnBlock(c, 0, &sparse, &only);
+      ASSERT_TRUE(s.ok()) << s.ToString();
+      for (uint32_t i : only) {
+        ASSERT_EQ(sparse.IsPresent(i), whole.IsPresent(i)) << "row " << i;
+        if (!whole.IsPresent(i)) continue;
+        if (!whole.ints.empty()) {
+          EXPECT_EQ(sparse.ints[i], whole.ints[i]) << "row " << i;
+        }
+        if (!whole.doubles.empty()) {
+          EXPECT_EQ(sparse.doubles[i], whole.doubles[i]) << "row " << i;
+        }
+        if (!whole.dict_ids.empty()) {
+          EXPECT_EQ(sparse.dict_ids[i], whole.dict_ids[i]) << "row " << i;
+        }
+        if (!whole.string_ends.empty()) {
+          EXPECT_EQ(sparse.StringAt(i), whole.StringAt(i)) << "row " << i;
+        }
+      }
+    }
+  }
+  // Whole events, as a search or trace reads them (the sparse path with a cold cache).
+  SetCacheBudget(0);
+  for (const std::vector<uint32_t>& only : subsets) {
+    Roaring want;
+    for (uint32_t r : only) want.add(r);
+    auto got = reader.ReadEvents(want);
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    ASSERT_EQ(got->size(), only.size());
+    for (size_t i = 0; i < only.size(); ++i) {
+      EXPECT_EQ((*got)[i], rows[only[i]]) << "row " << only[i];
+    }
+  }
+  SetCacheBudget(size_t{256} << 20);
 }
 
 TEST(SegmentTest, WriteRefusesNoEvents) {

@@ -14,9 +14,21 @@
 
 namespace trove::bench::compare {
 
-// The systems, in report order.
-enum SystemIndex { kTrove = 0, kRg = 1, kSqlite = 2, kDuckdb = 3, kNumSystems = 4 };
+// The systems. kTrove is troved over gRPC, the reference every answer is checked against;
+// kTroveEmbedded is the same store queried in the driver's process (bench/compare/
+// trove_embedded.h), the like-for-like peer of the in-process SQLite and DuckDB.
+enum SystemIndex {
+  kTrove = 0,
+  kRg = 1,
+  kSqlite = 2,
+  kDuckdb = 3,
+  kTroveEmbedded = 4,
+  kNumSystems = 5
+};
 extern const char* const kSystemNames[kNumSystems];
+// The Trove figure a peer's time is divided by: rg (a process per query) against troved over
+// gRPC; SQLite and DuckDB (no round trip) against Trove in-process when it ran for w.
+SystemIndex TroveReferenceFor(const struct CompareRun& run, SystemIndex peer, const Workload& w);
 
 struct SystemRun {
   bool enabled = false;

@@ -494,6 +494,34 @@ Status TroveSystem::Compact(IngestFigures* f) {
   return Status::OK();
 }
 
+std::string TroveQueryText(const Workload& w, const Dataset& data, size_t variant,
+                           std::string* key) {
+  std::string query = w.trove_query;
+  key->clear();
+  if (w.variant == Variant::kNeedle) {
+    *key = NeedleFor(data, variant);
+    std::string lower = *key;
+    for (char& c : lower) c = static_cast<char>(tolower(static_cast<unsigned char>(c)));
+    query = lower;  // queried in lower case: the data has it mixed case
+  }
+  if (w.search) query += " | stats count()";
+  return query;
+}
+
+void AnswerFromAggregate(const Workload& w, const std::string& key,
+                         const v1::AggregateResponse& response, Answer* answer) {
+  for (const v1::Row& row : response.rows()) {
+    if (row.cells_size() == 0) continue;
+    std::string k = key;
+    for (int i = 0; i + 1 < row.cells_size(); ++i) {
+      if (i > 0) k += "\x1f";
+      k += CellKey(row.cells(i));
+    }
+    (*answer)[k] = CellValue(row.cells(row.cells_size() - 1));
+  }
+  if (w.search && response.rows_size() == 0) (*answer)[key] = 0.0;
+}
+
 Status TroveSystem::Run(const Workload& w, const Dataset& data, size_t variant, Answer* answer) {
   Impl& m = *impl_;
   if (w.id == WorkloadId::kTraceLookup) {
@@ -508,15 +536,8 @@ Status TroveSystem::Run(const Workload& w, const Dataset& data, size_t variant, 
     (*answer)[id] = static_cast<double>(response.events_size());
     return Status::OK();
   }
-  std::string query = w.trove_query;
   std::string key;
-  if (w.variant == Variant::kNeedle) {
-    key = NeedleFor(data, variant);
-    std::string lower = key;
-    for (char& c : lower) c = static_cast<char>(tolower(static_cast<unsigned char>(c)));
-    query = lower;  // queried in lower case: the data has it mixed case
-  }
-  if (w.search) query += " | stats count()";
+  const std::string query = TroveQueryText(w, data, variant, &key);
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + kQueryDeadline);
   v1::AggregateRequest request;
@@ -524,16 +545,7 @@ Status TroveSystem::Run(const Workload& w, const Dataset& data, size_t variant, 
   v1::AggregateResponse response;
   const grpc::Status s = m.trove->Aggregate(&context, request, &response);
   if (!s.ok()) return Status::IOError(RpcError("Aggregate `" + query + "`", s));
-  for (const v1::Row& row : response.rows()) {
-    if (row.cells_size() == 0) continue;
-    std::string k = key;
-    for (int i = 0; i + 1 < row.cells_size(); ++i) {
-      if (i > 0) k += "\x1f";
-      k += CellKey(row.cells(i));
-    }
-    (*answer)[k] = CellValue(row.cells(row.cells_size() - 1));
-  }
-  if (w.search && response.rows_size() == 0) (*answer)[key] = 0.0;
+  AnswerFromAggregate(w, key, response, answer);
   return Status::OK();
 }
 

@@ -16,6 +16,10 @@
 #include "bench/compare/workload.h"
 #include "storage/status.h"
 
+namespace trove::v1 {
+class AggregateResponse;
+}
+
 namespace trove::bench::compare {
 
 struct TroveOptions {
@@ -96,6 +100,16 @@ class TroveSystem {
 // The sampled variant argument of run `variant` (see Variant in workload.h).
 const std::string& NeedleFor(const Dataset& data, size_t variant);
 const std::string& TraceFor(const Dataset& data, size_t variant);
+
+// The query a search or aggregation workload runs (run `variant`): a search row becomes
+// `QUERY | stats count()`, the needle lowercased; *key is the answer key of a needle row
+// (the needle), else empty.
+std::string TroveQueryText(const Workload& w, const Dataset& data, size_t variant,
+                           std::string* key);
+// An Aggregate answer as the workload's Answer: one entry per row, keyed by key and the group
+// cells, valued by the last cell; a search row with no rows counts 0.
+void AnswerFromAggregate(const Workload& w, const std::string& key,
+                         const v1::AggregateResponse& response, Answer* answer);
 
 // Sum of the apparent sizes of the files under dir.
 uint64_t DirectoryBytes(const std::string& dir);
