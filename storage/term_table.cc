@@ -84,6 +84,41 @@ bool ForEachEntry(std::string_view raw, Fn&& fn) {
   return true;
 }
 
+// Finds key in one decoded block without rebuilding the keys it passes over. Keys ascend and
+// each shares `shared` bytes (the most it can) with the one before, so `matched`, the length
+// of the common prefix of the previous key and the sought one, decides most entries without
+// reading their suffix. 1: found (*value set); 0: absent; -1: malformed block.
+int SeekInBlock(std::string_view raw, std::string_view key, std::string_view* value) {
+  Decoder d(raw);
+  size_t matched = 0;   // common prefix of the previous key and key
+  size_t prev_len = 0;  // length of the previous key
+  while (!d.done()) {
+    uint64_t shared;
+    std::string_view suffix, v;
+    if (!d.GetVarint64(&shared) || shared > prev_len || !d.GetLengthPrefixed(&suffix) ||
+        !d.GetLengthPrefixed(&v)) {
+      return -1;
+    }
+    prev_len = shared + suffix.size();
+    if (shared > matched) continue;  // equal to the previous key where it was below key: below
+    if (shared < matched) return 0;  // above the previous key where it agreed with key: above
+    // The entry agrees with key on [0, matched); compare the rest.
+    const std::string_view rest = key.substr(matched);
+    size_t t = 0;
+    while (t < suffix.size() && t < rest.size() && suffix[t] == rest[t]) ++t;
+    if (t == suffix.size() && t == rest.size()) {
+      *value = v;
+      return 1;
+    }
+    if (t == rest.size()) return 0;  // key is a proper prefix of the entry: above
+    if (t < suffix.size() && static_cast<uint8_t>(suffix[t]) > static_cast<uint8_t>(rest[t])) {
+      return 0;
+    }
+    matched += t;  // the entry is below key
+  }
+  return 0;
+}
+
 Status BadBlock(const RandomAccessFile& file, const BlockHandle& h) {
   return Status::Corruption(file.path() + " at offset " + std::to_string(h.offset) +
                             ": malformed term block");
@@ -98,14 +133,12 @@ Result<std::optional<std::string>> TermTableReader::Get(std::string_view key) co
   if (it == firsts.begin()) return std::optional<std::string>();
   size_t b = static_cast<size_t>(it - firsts.begin()) - 1;
   TROVE_ASSIGN_OR_RETURN(std::shared_ptr<const std::string> raw, LoadBlock(b, true));
-  std::optional<std::string> found;
-  bool ok = ForEachEntry(*raw, [&](std::string_view k, std::string_view v) {
-    if (k < key) return true;
-    if (k == key) found.emplace(v);
-    return false;
-  });
-  if (!ok) return BadBlock(*file_, meta_->blocks[b]);
-  return found;
+  std::string_view value;
+  switch (SeekInBlock(*raw, key, &value)) {
+    case 1: return std::optional<std::string>(std::string(value));
+    case 0: return std::optional<std::string>();
+    default: return BadBlock(*file_, meta_->blocks[b]);
+  }
 }
 
 Result<std::shared_ptr<const std::string>> TermTableReader::LoadBlock(size_t b,
