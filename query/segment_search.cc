@@ -20,19 +20,6 @@ Status QueryContext::Check() const {
   return Status::OK();
 }
 
-Status ColumnCursor::Seek(uint32_t row, const ColumnBlock** block) {
-  if (!block_ || row < block_->first_row || row >= block_->first_row + block_->num_rows) {
-    size_t b = column_->BlockForRow(row);
-    if (b >= column_->blocks.size()) {
-      return Status::Corruption(segment_->path() + ": column '" + column_->name + "' has no row " +
-                                std::to_string(row));
-    }
-    TROVE_ASSIGN_OR_RETURN(block_, segment_->ColumnBlockAt(*column_, b));
-  }
-  *block = block_.get();
-  return Status::OK();
-}
-
 Roaring SegmentSearcher::All() const {
   Roaring all;
   all.addRange(0, segment_->rows());
@@ -259,63 +246,81 @@ Result<Roaring> SegmentSearcher::VerifyLeaf(const CompiledLeaf& leaf, const Roar
     if (c.name != p.field && !(time_column && p.kind == Predicate::Kind::kTimeRange)) continue;
     if (c.present == 0) continue;
     columns_read_.insert(c.name);
-    auto [it, inserted] = cursors_.try_emplace(&c, segment_, &c);
-    ColumnCursor& cursor = it->second;
     // Per-dictionary-entry memo: each distinct value is checked once per segment.
     std::vector<int8_t> memo;
-    for (uint32_t row : rows) {
-      const ColumnBlock* block;
-      TROVE_RETURN_IF_ERROR(cursor.Seek(row, &block));
-      uint32_t i = row - block->first_row;
-      if (!block->IsPresent(i)) continue;
-      bool match = false;
-      if (p.kind == Predicate::Kind::kTimeRange) {
-        match = leaf.MatchesTime(block->ints[i]);
-      } else if (p.kind == Predicate::Kind::kExists) {
-        match = true;
-      } else if (c.kind == format::kKindAttribute) {
-        switch (c.type) {
-          case ValueType::kString:
-            if (block->dictionary) {
-              uint32_t id = block->dict_ids[i];
-              if (memo.empty()) memo.assign(block->dictionary->size(), -1);
-              if (memo[id] < 0) memo[id] = leaf.MatchesText((*block->dictionary)[id]) ? 1 : 0;
-              match = memo[id] == 1;
-            } else {
-              match = leaf.MatchesText(block->StringAt(i));
-            }
-            break;
-          case ValueType::kInt64:
-            match = p.kind == Predicate::Kind::kRange
-                        ? leaf.MatchesNumber(static_cast<double>(block->ints[i]))
-                        : leaf.MatchesText(std::to_string(block->ints[i]));
-            break;
-          case ValueType::kDouble:
-            match = p.kind == Predicate::Kind::kRange
-                        ? leaf.MatchesNumber(block->doubles[i])
-                        : leaf.MatchesText(ValueToString(AttrValue(block->doubles[i])));
-            break;
-          case ValueType::kBool:
-            match = p.kind != Predicate::Kind::kRange &&
-                    leaf.MatchesText(block->ints[i] ? "true" : "false");
-            break;
-        }
-      } else if (leaf.field_kind == FieldKind::kLevel) {
-        match = p.kind == Predicate::Kind::kRange
-                    ? leaf.MatchesNumber(static_cast<double>(block->ints[i]))
-                    : leaf.MatchesText(LevelName(static_cast<Level>(block->ints[i])));
-      } else if (leaf.field_kind == FieldKind::kTime) {
-        match = p.kind == Predicate::Kind::kRange &&
-                leaf.MatchesNumber(static_cast<double>(block->ints[i]));
-      } else if (block->dictionary) {
-        uint32_t id = block->dict_ids[i];
-        if (memo.empty()) memo.assign(block->dictionary->size(), -1);
-        if (memo[id] < 0) memo[id] = leaf.MatchesText((*block->dictionary)[id]) ? 1 : 0;
-        match = memo[id] == 1;
-      } else {
-        match = p.kind != Predicate::Kind::kRange && leaf.MatchesText(block->StringAt(i));
+    std::vector<uint32_t> in_block;  // the rows of one block, relative to it
+    for (auto next = rows.begin(); next != rows.end();) {
+      const size_t b = c.BlockForRow(*next);
+      if (b >= c.blocks.size()) {
+        return Status::Corruption(segment_->path() + ": column '" + c.name + "' has no row " +
+                                  std::to_string(*next));
       }
-      if (match) out.add(row);
+      const ColumnBlockMeta& bm = c.blocks[b];
+      in_block.clear();
+      for (; next != rows.end() && *next - bm.first_row < bm.num_rows; ++next) {
+        in_block.push_back(*next - bm.first_row);
+      }
+      // A few candidates of a block read just them (RowsOfBlock): a phrase over a large store
+      // verifies a few rows in each of hundreds of blocks.
+      TROVE_ASSIGN_OR_RETURN(std::shared_ptr<const ColumnBlock> holder,
+                             segment_->RowsOfBlock(c, b, in_block));
+      const ColumnBlock* block = holder.get();
+      if (block->first_row != bm.first_row || block->num_rows != bm.num_rows) {
+        return Status::Corruption(segment_->path() + ": block of column '" + c.name +
+                                  "' does not hold row " + std::to_string(bm.first_row));
+      }
+      for (uint32_t i : in_block) {
+        const uint32_t row = bm.first_row + i;
+        if (!block->IsPresent(i)) continue;
+        bool match = false;
+        if (p.kind == Predicate::Kind::kTimeRange) {
+          match = leaf.MatchesTime(block->ints[i]);
+        } else if (p.kind == Predicate::Kind::kExists) {
+          match = true;
+        } else if (c.kind == format::kKindAttribute) {
+          switch (c.type) {
+            case ValueType::kString:
+              if (block->dictionary) {
+                uint32_t id = block->dict_ids[i];
+                if (memo.empty()) memo.assign(block->dictionary->size(), -1);
+                if (memo[id] < 0) memo[id] = leaf.MatchesText((*block->dictionary)[id]) ? 1 : 0;
+                match = memo[id] == 1;
+              } else {
+                match = leaf.MatchesText(block->StringAt(i));
+              }
+              break;
+            case ValueType::kInt64:
+              match = p.kind == Predicate::Kind::kRange
+                          ? leaf.MatchesNumber(static_cast<double>(block->ints[i]))
+                          : leaf.MatchesText(std::to_string(block->ints[i]));
+              break;
+            case ValueType::kDouble:
+              match = p.kind == Predicate::Kind::kRange
+                          ? leaf.MatchesNumber(block->doubles[i])
+                          : leaf.MatchesText(ValueToString(AttrValue(block->doubles[i])));
+              break;
+            case ValueType::kBool:
+              match = p.kind != Predicate::Kind::kRange &&
+                      leaf.MatchesText(block->ints[i] ? "true" : "false");
+              break;
+          }
+        } else if (leaf.field_kind == FieldKind::kLevel) {
+          match = p.kind == Predicate::Kind::kRange
+                      ? leaf.MatchesNumber(static_cast<double>(block->ints[i]))
+                      : leaf.MatchesText(LevelName(static_cast<Level>(block->ints[i])));
+        } else if (leaf.field_kind == FieldKind::kTime) {
+          match = p.kind == Predicate::Kind::kRange &&
+                  leaf.MatchesNumber(static_cast<double>(block->ints[i]));
+        } else if (block->dictionary) {
+          uint32_t id = block->dict_ids[i];
+          if (memo.empty()) memo.assign(block->dictionary->size(), -1);
+          if (memo[id] < 0) memo[id] = leaf.MatchesText((*block->dictionary)[id]) ? 1 : 0;
+          match = memo[id] == 1;
+        } else {
+          match = p.kind != Predicate::Kind::kRange && leaf.MatchesText(block->StringAt(i));
+        }
+        if (match) out.add(row);
+      }
     }
   }
   return out;

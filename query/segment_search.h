@@ -26,21 +26,6 @@ struct QueryContext {
   Status Check() const;
 };
 
-// Reads one column block by block, keeping the current one decoded.
-class ColumnCursor {
- public:
-  ColumnCursor(const SegmentReader* segment, const ColumnMeta* column)
-      : segment_(segment), column_(column) {}
-  // Loads the block holding row if it is not the current one; *block is then valid for it.
-  Status Seek(uint32_t row, const ColumnBlock** block);
-  const ColumnMeta& column() const { return *column_; }
-
- private:
-  const SegmentReader* segment_;
-  const ColumnMeta* column_;
-  std::shared_ptr<const ColumnBlock> block_;
-};
-
 class SegmentSearcher {
  public:
   // The segment and filter must outlive the searcher. Not thread-safe.
@@ -90,7 +75,6 @@ class SegmentSearcher {
   uint64_t blocks_pruned_ = 0;
   std::set<std::string> terms_;
   std::set<std::string> columns_read_;
-  std::map<const ColumnMeta*, ColumnCursor> cursors_;
 };
 
 }  // namespace trove::query

@@ -20,7 +20,8 @@ TermBlockCache* TermBlockCache::Default() {
 size_t BlockCache::Charge(const ColumnBlock& b) {
   size_t n = sizeof(ColumnBlock) + b.present.capacity() + b.ints.capacity() * sizeof(int64_t) +
              b.doubles.capacity() * sizeof(double) + b.dict_ids.capacity() * sizeof(uint32_t) +
-             b.string_data.capacity() + b.string_ends.capacity() * sizeof(uint32_t);
+             b.string_data.capacity() + b.string_ends.capacity() * sizeof(uint32_t) +
+             b.decoded_rows.capacity() * sizeof(uint32_t);
   return n;  // the shared dictionary is charged to nobody: one per column, small
 }
 

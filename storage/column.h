@@ -62,6 +62,9 @@ struct ColumnBlock {
   std::string string_data;
   std::vector<uint32_t> string_ends;
   std::shared_ptr<const std::vector<std::string>> dictionary;  // dictionary encoding
+  // A partial block (SegmentReader::RowsOfBlock): the rows within the block that hold their
+  // values, ascending; other rows read as empty. Empty for a whole block.
+  std::vector<uint32_t> decoded_rows;
 
   bool IsPresent(uint32_t i) const { return present.empty() || present[i] != 0; }
   // For string and ID columns.

@@ -3,6 +3,7 @@
 #include <atomic>
 
 #include <algorithm>
+#include <iterator>
 #include <cstdio>
 #include <filesystem>
 #include <map>
@@ -658,19 +659,10 @@ Result<std::vector<Event>> SegmentReader::ReadEventsImpl(const Roaring& rows,
       const ColumnBlockMeta& meta = c.blocks[b];
       size_t end = k;
       while (end < wanted.size() && wanted[end] - meta.first_row < meta.num_rows) ++end;
-      // A few rows of a block that is not cached: decode just those, and leave the cache to
-      // blocks that are read whole (a needle search must not evict a dashboard's blocks).
-      std::shared_ptr<const ColumnBlock> block = BlockCache::Default()->Lookup(
-          cache_id_, meta.handle.offset);
-      if (!block && (end - k) * kSparseRowsPerBlock <= meta.num_rows) {
-        only.clear();
-        for (size_t j = k; j < end; ++j) only.push_back(wanted[j] - meta.first_row);
-        auto partial = std::make_shared<ColumnBlock>();
-        TROVE_RETURN_IF_ERROR(ReadColumnBlock(c, b, partial.get(), &only));
-        block = std::move(partial);
-      } else if (!block) {
-        TROVE_ASSIGN_OR_RETURN(block, ColumnBlockAt(c, b, fill_cache));
-      }
+      only.clear();
+      for (size_t j = k; j < end; ++j) only.push_back(wanted[j] - meta.first_row);
+      TROVE_ASSIGN_OR_RETURN(std::shared_ptr<const ColumnBlock> block,
+                             RowsOfBlock(c, b, only, fill_cache));
       if (block->first_row != meta.first_row || block->num_rows != meta.num_rows) {
         return Status::Corruption(path() + ": block of column " + c.name +
                                   " does not hold row " + std::to_string(wanted[k]));
@@ -688,6 +680,39 @@ Result<std::vector<Event>> SegmentReader::ReadAllEvents() const {
   Roaring all;
   all.addRange(0, meta_.rows);
   return ReadEventsImpl(all, nullptr, false);
+}
+
+Result<std::shared_ptr<const ColumnBlock>> SegmentReader::RowsOfBlock(
+    const ColumnMeta& column, size_t block, const std::vector<uint32_t>& rows,
+    bool fill_cache) const {
+  BlockCache* cache = BlockCache::Default();
+  const ColumnBlockMeta& meta = column.blocks[block];
+  if (auto whole = cache->Lookup(cache_id_, meta.handle.offset)) return whole;
+  if (rows.size() * kSparseRowsPerBlock > meta.num_rows) {
+    return ColumnBlockAt(column, block, fill_cache);
+  }
+  // Partial blocks live under the block's offset with the top bit set (offsets are < 2^63).
+  const uint64_t key = meta.handle.offset | (uint64_t{1} << 63);
+  std::vector<uint32_t> want = rows;
+  if (auto held = cache->Lookup(cache_id_, key)) {
+    if (std::includes(held->decoded_rows.begin(), held->decoded_rows.end(), rows.begin(),
+                      rows.end())) {
+      return held;
+    }
+    want.clear();
+    std::set_union(held->decoded_rows.begin(), held->decoded_rows.end(), rows.begin(),
+                   rows.end(), std::back_inserter(want));
+    if (want.size() * kSparseRowsPerBlock > meta.num_rows) {
+      // Read often enough in pieces: decode it whole.
+      return ColumnBlockAt(column, block, fill_cache);
+    }
+  }
+  auto partial = std::make_shared<ColumnBlock>();
+  TROVE_RETURN_IF_ERROR(ReadColumnBlock(column, block, partial.get(), &want));
+  partial->decoded_rows = std::move(want);
+  std::shared_ptr<const ColumnBlock> out = std::move(partial);
+  if (fill_cache) cache->Insert(cache_id_, key, out);
+  return out;
 }
 
 Result<std::shared_ptr<const ColumnBlock>> SegmentReader::ColumnBlockAt(const ColumnMeta& column,

@@ -132,11 +132,19 @@ class SegmentReader {
   Result<std::shared_ptr<const ColumnBlock>> ColumnBlockAt(const ColumnMeta& column, size_t block,
                                                            bool fill_cache = true) const;
 
+  // The block of column holding `rows` (ascending, relative to the block), for reading those
+  // rows: the cached whole block when there is one; else, when they are at most 1/16 of its
+  // rows, a partial block (ColumnBlock::decoded_rows) holding them and those of earlier partial
+  // reads, decoded from the block's prefix only and cached under its own key, so a needle
+  // search or a trace lookup neither decodes nor evicts whole blocks and a repeated one finds
+  // its rows; else the whole block (cached when fill_cache).
+  Result<std::shared_ptr<const ColumnBlock>> RowsOfBlock(const ColumnMeta& column, size_t block,
+                                                         const std::vector<uint32_t>& rows,
+                                                         bool fill_cache = true) const;
+
   // Materialises the events at `rows` (ascending order), reading only the blocks that hold
-  // them. With `fields`, only those fields are filled (names as in queries: "_msg",
-  // "service", an attribute key…); without, every field. Blocks go through the block cache,
-  // except that an uncached block from which at most 1/16 of the rows are wanted is decoded for
-  // those rows alone and not cached (a needle search leaves the cache to whole-block readers).
+  // them, through RowsOfBlock. With `fields`, only those fields are filled (names as in
+  // queries: "_msg", "service", an attribute key…); without, every field.
   Result<std::vector<Event>> ReadEvents(
       const Roaring& rows, const std::vector<std::string>* fields = nullptr) const;
   // Every event, without filling the block cache (merges, maintenance).

@@ -752,6 +752,37 @@ TEST(SegmentTest, SparseReadsOfLargeBlocksMatchWholeBlockReads) {
       }
     }
   }
+  // RowsOfBlock: partial blocks hold the rows asked for and grow with later asks, through the
+  // cache; past 1/16 of the block it decodes the whole block.
+  {
+    SetCacheBudget(0);
+    SetCacheBudget(size_t{256} << 20);  // empty, then on
+    auto a = reader.RowsOfBlock(*msg, 0, {10, 20});
+    ASSERT_TRUE(a.ok()) << a.status().ToString();
+    EXPECT_EQ((*a)->decoded_rows, (std::vector<uint32_t>{10, 20}));
+    EXPECT_EQ((*a)->StringAt(10), rows[10].message);
+    EXPECT_EQ((*a)->StringAt(20), rows[20].message);
+    auto again = reader.RowsOfBlock(*msg, 0, {20});
+    ASSERT_TRUE(again.ok());
+    EXPECT_EQ(again->get(), a->get()) << "rows already held come from the cache";
+    auto more = reader.RowsOfBlock(*msg, 0, {15, 7000});
+    ASSERT_TRUE(more.ok());
+    EXPECT_EQ((*more)->decoded_rows, (std::vector<uint32_t>{10, 15, 20, 7000}));
+    for (uint32_t r : {10u, 15u, 20u, 7000u}) EXPECT_EQ((*more)->StringAt(r), rows[r].message);
+    std::vector<uint32_t> many;
+    for (uint32_t r = 0; r < 8192; r += 8) many.push_back(r);
+    auto whole = reader.RowsOfBlock(*msg, 0, many);
+    ASSERT_TRUE(whole.ok());
+    EXPECT_TRUE((*whole)->decoded_rows.empty()) << "many rows: the whole block";
+    EXPECT_EQ((*whole)->StringAt(8191), rows[8191].message);
+    auto after = reader.RowsOfBlock(*msg, 0, {3});
+    ASSERT_TRUE(after.ok());
+    EXPECT_EQ(after->get(), whole->get()) << "a cached whole block serves every row";
+    SetCacheBudget(0);
+    auto uncached = reader.RowsOfBlock(*msg, 1, {5}, /*fill_cache=*/false);
+    ASSERT_TRUE(uncached.ok());
+    EXPECT_EQ((*uncached)->StringAt(5), rows[8192 + 5].message);
+  }
   // Whole events, as a search or trace reads them (the sparse path with a cold cache).
   SetCacheBudget(0);
   for (const std::vector<uint32_t>& only : subsets) {
