@@ -355,7 +355,11 @@ grpc::Status TroveService::Search(grpc::ServerContext* context, const v1::Search
         ExplainToProto(result->explain, MillisSince(t0), response.mutable_explain());
       }
     }
-    if (!writer->Write(response)) {
+    // The last batch goes out with the status (WriteLast): one send instead of two, which is
+    // most of the round trip of a needle search.
+    if (next == events.size()) {
+      writer->WriteLast(response, grpc::WriteOptions());
+    } else if (!writer->Write(response)) {
       return grpc::Status(StatusCode::CANCELLED, "the client stopped reading");
     }
   } while (next < events.size());
