@@ -269,8 +269,9 @@ Result<Roaring> SegmentSearcher::VerifyLeaf(const CompiledLeaf& leaf, const Roar
         return Status::Corruption(segment_->path() + ": block of column '" + c.name +
                                   "' does not hold row " + std::to_string(bm.first_row));
       }
-      for (uint32_t i : in_block) {
-        const uint32_t row = bm.first_row + i;
+      for (uint32_t r : in_block) {
+        const uint32_t row = bm.first_row + r;
+        const uint32_t i = block->Slot(r);  // indexes the block's values
         if (!block->IsPresent(i)) continue;
         bool match = false;
         if (p.kind == Predicate::Kind::kTimeRange) {

@@ -392,98 +392,114 @@ Status DecodeColumnBlockFrom(const ColumnMeta& column, const ColumnBlockMeta& bl
   out->string_data.clear();
   out->string_ends.clear();
   out->dictionary.reset();
+  out->decoded_rows.clear();
   uint8_t presence;
   if (!d.GetByte(&presence)) return bad("empty payload");
   // Bound the row count by the payload before sizing anything from it: a present row takes at
   // least one byte, an absent one a bit.
   const uint64_t min_bytes = presence == format::kAllPresent ? uint64_t{n} : (uint64_t{n} + 7) / 8;
   if (min_bytes > total - 1) return bad("row count larger than the block payload");
+  // Every row's presence (empty: all present); a partial block keeps the wanted rows' only.
+  std::vector<uint8_t> present;
   if (presence == format::kPresenceBitmap) {
     std::string_view bits;
     if (!d.GetBytes((uint64_t{n} + 7) / 8, &bits)) return bad("truncated presence bitmap");
-    out->present.resize(n);
+    present.resize(n);
     uint32_t count = 0;
     for (uint32_t i = 0; i < n; ++i) {
-      out->present[i] = (static_cast<uint8_t>(bits[i / 8]) >> (i % 8)) & 1;
-      count += out->present[i];
+      present[i] = (static_cast<uint8_t>(bits[i / 8]) >> (i % 8)) & 1;
+      count += present[i];
     }
     if (count != block.present) return bad("presence bitmap disagrees with block meta");
   } else if (presence != format::kAllPresent || block.present != n) {
     return bad("bad presence marker");
   }
+  if (only && !only->empty() && only->back() >= n) return bad("requested row past the block");
+  // Slots: one per row of a whole block; one per wanted row of a partial one.
+  const uint32_t slots = only ? static_cast<uint32_t>(only->size()) : n;
+  if (only) {
+    out->decoded_rows = *only;
+    if (!present.empty()) {
+      out->present.resize(slots);
+      for (uint32_t j = 0; j < slots; ++j) out->present[j] = present[(*only)[j]];
+    }
+  } else {
+    out->present = std::move(present);
+  }
+  const std::vector<uint8_t>& all_present = only ? present : out->present;
+  auto is_present = [&](uint32_t i) { return all_present.empty() || all_present[i] != 0; };
 
   switch (column.encoding) {
     case format::kEncodingIntDelta:
     case format::kEncodingIntFor:
-    case format::kEncodingByte: out->ints.assign(n, 0); break;
-    case format::kEncodingDouble: out->doubles.assign(n, 0.0); break;
+    case format::kEncodingByte: out->ints.assign(slots, 0); break;
+    case format::kEncodingDouble: out->doubles.assign(slots, 0.0); break;
     case format::kEncodingStringDict:
       if (!dictionary) return bad("dictionary missing");
-      out->dict_ids.assign(n, 0);
+      out->dict_ids.assign(slots, 0);
       out->dictionary = std::move(dictionary);
       break;
     default:
-      out->string_ends.assign(n, 0);
+      out->string_ends.assign(slots, 0);
       if (!only) {
         out->string_data.reserve(column.encoding == format::kEncodingId ? raw.size() * 2
                                                                         : raw.size());
       }
       break;
   }
-  if (only && !only->empty() && only->back() >= n) return bad("requested row past the block");
   if (column.encoding > format::kEncodingId) return bad("unknown encoding");
   size_t next_wanted = 0;  // index into *only
   int64_t prev = block.min_int;
   // Decodes row i at d; nullptr, or what is wrong (perhaps only that the bytes so far end).
-  auto row = [&](uint32_t i, bool wanted) -> const char* {
+  auto row = [&](uint32_t slot) -> const char* {
     switch (column.encoding) {
       case format::kEncodingIntDelta: {
         uint64_t z;
         if (!d.GetVarint64(&z)) return "truncated delta value";
         prev = static_cast<int64_t>(static_cast<uint64_t>(prev) +
                                     static_cast<uint64_t>(UnZigZag(z)));
-        out->ints[i] = prev;
+        out->ints[slot] = prev;
         break;
       }
       case format::kEncodingIntFor: {
         uint64_t v;
         if (!d.GetVarint64(&v)) return "truncated value";
-        out->ints[i] = static_cast<int64_t>(static_cast<uint64_t>(block.min_int) + v);
+        out->ints[slot] = static_cast<int64_t>(static_cast<uint64_t>(block.min_int) + v);
         break;
       }
       case format::kEncodingByte: {
         uint8_t v;
         if (!d.GetByte(&v)) return "truncated value";
-        out->ints[i] = v;
+        out->ints[slot] = v;
         break;
       }
       case format::kEncodingDouble: {
         uint64_t bits;
         if (!d.GetFixed64(&bits)) return "truncated value";
-        out->doubles[i] = BitsDouble(bits);
+        out->doubles[slot] = BitsDouble(bits);
         break;
       }
       case format::kEncodingStringDict: {
         uint32_t id;
         if (!d.GetVarint32(&id) || id >= out->dictionary->size()) return "bad dictionary id";
-        out->dict_ids[i] = id;
+        out->dict_ids[slot] = id;
         break;
       }
       case format::kEncodingId: {
         std::string_view s;
-        if (!d.GetLengthPrefixed(&s) || (wanted && !AppendDecodedId(s, &out->string_data))) {
+        if (!d.GetLengthPrefixed(&s) || !AppendDecodedId(s, &out->string_data)) {
           return "bad ID";
         }
         if (out->string_data.size() > UINT32_MAX) return "block strings over 4 GiB";
-        out->string_ends[i] = static_cast<uint32_t>(out->string_data.size());
+        out->string_ends[slot] = static_cast<uint32_t>(out->string_data.size());
         break;
       }
       case format::kEncodingStringPlain: {
         std::string_view s;
         if (!d.GetLengthPrefixed(&s)) return "truncated string";
-        if (wanted) out->string_data.append(s);
+        out->string_data.append(s);
         if (out->string_data.size() > UINT32_MAX) return "block strings over 4 GiB";
-        out->string_ends[i] = static_cast<uint32_t>(out->string_data.size());
+        out->string_ends[slot] = static_cast<uint32_t>(out->string_data.size());
         break;
       }
       default: return "unknown encoding";
@@ -530,46 +546,40 @@ Status DecodeColumnBlockFrom(const ColumnMeta& column, const ColumnBlockMeta& bl
   };
   bool stopped = false;
   for (uint32_t i = 0; i < n; ++i) {
-    bool wanted = true;
+    uint32_t slot = i;
     if (only) {
       if (source && next_wanted == only->size()) {
         stopped = true;  // every wanted row is decoded: leave the rest compressed
-        std::fill(out->string_ends.begin() + (out->string_ends.empty() ? 0 : i),
-                  out->string_ends.end(), static_cast<uint32_t>(out->string_data.size()));
         break;
       }
       const uint32_t next = next_wanted < only->size() ? (*only)[next_wanted] : n;
       if (i < next) {
         // Rows before the next wanted one: step over their values, keeping none.
         uint32_t values = next - i;
-        if (!out->present.empty()) {
+        if (!all_present.empty()) {
           values = static_cast<uint32_t>(
-              std::count(out->present.begin() + i, out->present.begin() + next, uint8_t{1}));
+              std::count(all_present.begin() + i, all_present.begin() + next, uint8_t{1}));
         }
         while (values > 0) {
           values -= skip(values);
           if (values > 0 && !more(offset())) return bad("truncated value");
         }
-        // Skipped strings are empty: they end where the string before them ended.
-        std::fill(out->string_ends.begin() + (out->string_ends.empty() ? 0 : i),
-                  out->string_ends.begin() + (out->string_ends.empty() ? 0 : next),
-                  static_cast<uint32_t>(out->string_data.size()));
         i = next - 1;
         continue;
       }
-      ++next_wanted;  // i == next: a wanted row
+      slot = static_cast<uint32_t>(next_wanted++);  // i == next: a wanted row
     }
-    if (!out->IsPresent(i)) continue;
+    if (!is_present(i)) continue;
     const size_t at = offset();
-    for (const char* problem = row(i, wanted); problem != nullptr; problem = row(i, wanted)) {
+    for (const char* problem = row(slot); problem != nullptr; problem = row(slot)) {
       if (!more(at)) return bad(problem);
     }
   }
   if (!stopped && (!d.done() || raw.size() != total)) return bad("trailing bytes");
-  // Absent rows are empty: they end where the previous row ended.
+  // Absent rows are empty: they end where the previous slot ended.
   if (!out->string_ends.empty() && !out->present.empty()) {
-    for (uint32_t i = 0; i < n; ++i) {
-      if (!out->present[i]) out->string_ends[i] = i ? out->string_ends[i - 1] : 0;
+    for (uint32_t j = 0; j < slots; ++j) {
+      if (!out->present[j]) out->string_ends[j] = j ? out->string_ends[j - 1] : 0;
     }
   }
   return Status::OK();

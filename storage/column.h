@@ -8,6 +8,7 @@
 // only the blocks they need. Layouts: storage/FORMAT.md.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -62,10 +63,19 @@ struct ColumnBlock {
   std::string string_data;
   std::vector<uint32_t> string_ends;
   std::shared_ptr<const std::vector<std::string>> dictionary;  // dictionary encoding
-  // A partial block (SegmentReader::RowsOfBlock): the rows within the block that hold their
-  // values, ascending; other rows read as empty. Empty for a whole block.
+  // A partial block (DecodeColumnBlock with `only`, SegmentReader::RowsOfBlock): the rows
+  // within the block that were decoded, ascending. Every vector above then holds one slot per
+  // decoded row, in this order, and Slot(row) finds it. Empty for a whole block, whose slot of
+  // row i is i.
   std::vector<uint32_t> decoded_rows;
 
+  // The slot of row i (within the block). REQUIRES: a whole block, or i among decoded_rows.
+  uint32_t Slot(uint32_t i) const {
+    if (decoded_rows.empty()) return i;
+    return static_cast<uint32_t>(
+        std::lower_bound(decoded_rows.begin(), decoded_rows.end(), i) - decoded_rows.begin());
+  }
+  // The accessors below take a slot (a row of a whole block).
   bool IsPresent(uint32_t i) const { return present.empty() || present[i] != 0; }
   // For string and ID columns.
   std::string_view StringAt(uint32_t i) const {
@@ -99,8 +109,8 @@ class ColumnBuilder {
 };
 
 // Decodes one block payload (already checksum-verified and decompressed). With `only` (rows
-// within the block, ascending), strings and IDs are copied out for those rows alone and every
-// other row reads as empty: fetching a few events from a block skips most of the work.
+// within the block, ascending), a partial block: those rows alone, one slot each
+// (ColumnBlock::decoded_rows); fetching a few events from a block skips most of the work.
 Status DecodeColumnBlock(const ColumnMeta& column, const ColumnBlockMeta& block,
                          std::string_view raw,
                          std::shared_ptr<const std::vector<std::string>> dictionary,

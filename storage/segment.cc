@@ -668,8 +668,8 @@ Result<std::vector<Event>> SegmentReader::ReadEventsImpl(const Roaring& rows,
                                   " does not hold row " + std::to_string(wanted[k]));
       }
       for (; k < end; ++k) {
-        const uint32_t i = wanted[k] - block->first_row;
-        if (block->IsPresent(i)) SetField(c, *block, i, &events[k]);
+        const uint32_t j = block->Slot(wanted[k] - block->first_row);
+        if (block->IsPresent(j)) SetField(c, *block, j, &events[k]);
       }
     }
   }

@@ -734,20 +734,22 @@ TEST(SegmentTest, SparseReadsOfLargeBlocksMatchWholeBlockReads) {
       ColumnBlock sparse;
       Status s = reader.ReadColumnBlock(c, 0, &sparse, &only);
       ASSERT_TRUE(s.ok()) << s.ToString();
+      EXPECT_EQ(sparse.decoded_rows, only);
       for (uint32_t i : only) {
-        ASSERT_EQ(sparse.IsPresent(i), whole.IsPresent(i)) << "row " << i;
+        const uint32_t j = sparse.Slot(i);
+        ASSERT_EQ(sparse.IsPresent(j), whole.IsPresent(i)) << "row " << i;
         if (!whole.IsPresent(i)) continue;
         if (!whole.ints.empty()) {
-          EXPECT_EQ(sparse.ints[i], whole.ints[i]) << "row " << i;
+          EXPECT_EQ(sparse.ints[j], whole.ints[i]) << "row " << i;
         }
         if (!whole.doubles.empty()) {
-          EXPECT_EQ(sparse.doubles[i], whole.doubles[i]) << "row " << i;
+          EXPECT_EQ(sparse.doubles[j], whole.doubles[i]) << "row " << i;
         }
         if (!whole.dict_ids.empty()) {
-          EXPECT_EQ(sparse.dict_ids[i], whole.dict_ids[i]) << "row " << i;
+          EXPECT_EQ(sparse.dict_ids[j], whole.dict_ids[i]) << "row " << i;
         }
         if (!whole.string_ends.empty()) {
-          EXPECT_EQ(sparse.StringAt(i), whole.StringAt(i)) << "row " << i;
+          EXPECT_EQ(sparse.StringAt(j), whole.StringAt(i)) << "row " << i;
         }
       }
     }
@@ -760,15 +762,20 @@ TEST(SegmentTest, SparseReadsOfLargeBlocksMatchWholeBlockReads) {
     auto a = reader.RowsOfBlock(*msg, 0, {10, 20});
     ASSERT_TRUE(a.ok()) << a.status().ToString();
     EXPECT_EQ((*a)->decoded_rows, (std::vector<uint32_t>{10, 20}));
-    EXPECT_EQ((*a)->StringAt(10), rows[10].message);
-    EXPECT_EQ((*a)->StringAt(20), rows[20].message);
+    EXPECT_EQ((*a)->StringAt((*a)->Slot(10)), rows[10].message);
+    EXPECT_EQ((*a)->StringAt((*a)->Slot(20)), rows[20].message);
     auto again = reader.RowsOfBlock(*msg, 0, {20});
     ASSERT_TRUE(again.ok());
     EXPECT_EQ(again->get(), a->get()) << "rows already held come from the cache";
     auto more = reader.RowsOfBlock(*msg, 0, {15, 7000});
     ASSERT_TRUE(more.ok());
     EXPECT_EQ((*more)->decoded_rows, (std::vector<uint32_t>{10, 15, 20, 7000}));
-    for (uint32_t r : {10u, 15u, 20u, 7000u}) EXPECT_EQ((*more)->StringAt(r), rows[r].message);
+    for (uint32_t r : {10u, 15u, 20u, 7000u}) {
+      EXPECT_EQ((*more)->StringAt((*more)->Slot(r)), rows[r].message);
+    }
+    size_t text = 0;
+    for (uint32_t r : {10u, 15u, 20u, 7000u}) text += rows[r].message.size();
+    EXPECT_LT(BlockCache::Charge(**more), 2 * text + 512) << "a partial block holds its rows only";
     std::vector<uint32_t> many;
     for (uint32_t r = 0; r < 8192; r += 8) many.push_back(r);
     auto whole = reader.RowsOfBlock(*msg, 0, many);
@@ -781,7 +788,7 @@ TEST(SegmentTest, SparseReadsOfLargeBlocksMatchWholeBlockReads) {
     SetCacheBudget(0);
     auto uncached = reader.RowsOfBlock(*msg, 1, {5}, /*fill_cache=*/false);
     ASSERT_TRUE(uncached.ok());
-    EXPECT_EQ((*uncached)->StringAt(5), rows[8192 + 5].message);
+    EXPECT_EQ((*uncached)->StringAt((*uncached)->Slot(5)), rows[8192 + 5].message);
   }
   // Whole events, as a search or trace reads them (the sparse path with a cold cache).
   SetCacheBudget(0);
