@@ -355,8 +355,7 @@ grpc::Status TroveService::Search(grpc::ServerContext* context, const v1::Search
         ExplainToProto(result->explain, MillisSince(t0), response.mutable_explain());
       }
     }
-    // The last batch goes out with the status (WriteLast): one send instead of two, which is
-    // most of the round trip of a needle search.
+    // The last batch goes out with the status (WriteLast): one send instead of two.
     if (next == events.size()) {
       writer->WriteLast(response, grpc::WriteOptions());
     } else if (!writer->Write(response)) {
