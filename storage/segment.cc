@@ -592,8 +592,8 @@ Status SegmentReader::ReadColumnBlock(const ColumnMeta& column, size_t block, Co
 
 namespace {
 
-// ReadEvents decodes only the wanted rows of an uncached block when they are at most one in
-// this many of its rows.
+// RowsOfBlock decodes only the wanted rows of an uncached block (a partial block) when they
+// are at most one in this many of its rows.
 constexpr size_t kSparseRowsPerBlock = 16;
 
 void SetField(const ColumnMeta& c, const ColumnBlock& block, uint32_t i, Event* e) {
@@ -709,7 +709,6 @@ Result<std::shared_ptr<const ColumnBlock>> SegmentReader::RowsOfBlock(
   }
   auto partial = std::make_shared<ColumnBlock>();
   TROVE_RETURN_IF_ERROR(ReadColumnBlock(column, block, partial.get(), &want));
-  partial->decoded_rows = std::move(want);
   std::shared_ptr<const ColumnBlock> out = std::move(partial);
   if (fill_cache) cache->Insert(cache_id_, key, out);
   return out;
