@@ -553,6 +553,7 @@ Status DecodeColumnBlockFrom(const ColumnMeta& column, const ColumnBlockMeta& bl
         break;
       }
       const uint32_t next = next_wanted < only->size() ? (*only)[next_wanted] : n;
+      if (next < i) return bad("wanted rows are not strictly ascending");
       if (i < next) {
         // Rows before the next wanted one: step over their values, keeping none.
         uint32_t values = next - i;

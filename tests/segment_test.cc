@@ -754,6 +754,13 @@ TEST(SegmentTest, SparseReadsOfLargeBlocksMatchWholeBlockReads) {
       }
     }
   }
+  // Wanted rows that repeat or go backwards are refused, not decoded into the wrong slots.
+  for (const std::vector<uint32_t>& bad_rows :
+       {std::vector<uint32_t>{5, 5}, std::vector<uint32_t>{9, 3}}) {
+    ColumnBlock block;
+    Status s = reader.ReadColumnBlock(*msg, 0, &block, &bad_rows);
+    EXPECT_FALSE(s.ok()) << ::testing::PrintToString(bad_rows);
+  }
   // RowsOfBlock: partial blocks hold the rows asked for and grow with later asks, through the
   // cache; past 1/16 of the block it decodes the whole block.
   {
