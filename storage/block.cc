@@ -90,23 +90,36 @@ Status BlockWriter::Add(std::string_view raw, BlockHandle* handle) {
   return AppendRaw(scratch_);
 }
 
+namespace {
+
+// What can be checked of a stored block before decompressing it: its checksum, its codec, the
+// size of an uncompressed block, and the content size a zstd frame records (writers record
+// it; checking it first keeps a damaged raw_size from making us allocate up to 4 GiB).
+Status CheckStoredBlock(std::string_view stored, const BlockHandle& h, const std::string& file) {
+  auto bad = [&](const std::string& what) {
+    return Status::Corruption(file + " at offset " + std::to_string(h.offset) + ": " + what);
+  };
+  if (Crc32(stored) != h.crc) return bad("block checksum mismatch");
+  if (h.codec == format::kCodecNone) {
+    return stored.size() == h.raw_size ? Status::OK() : bad("bad block size");
+  }
+  if (h.codec != format::kCodecZstd) return bad("unknown codec " + std::to_string(h.codec));
+  if (ZSTD_getFrameContentSize(stored.data(), stored.size()) != h.raw_size) {
+    return bad("zstd frame size does not match the block's raw size " +
+               std::to_string(h.raw_size));
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
 Status DecodeStoredBlock(std::string_view stored, const BlockHandle& h, const std::string& file,
                          std::string* raw) {
   auto where = [&] { return file + " at offset " + std::to_string(h.offset); };
-  if (Crc32(stored) != h.crc) return Status::Corruption(where() + ": block checksum mismatch");
+  TROVE_RETURN_IF_ERROR(CheckStoredBlock(stored, h, file));
   if (h.codec == format::kCodecNone) {
-    if (stored.size() != h.raw_size) return Status::Corruption(where() + ": bad block size");
     raw->assign(stored.data(), stored.size());
     return Status::OK();
-  }
-  if (h.codec != format::kCodecZstd) {
-    return Status::Corruption(where() + ": unknown codec " + std::to_string(h.codec));
-  }
-  // Writers record the content size in the frame; checking it first keeps a damaged raw_size
-  // from making us allocate up to 4 GiB.
-  if (ZSTD_getFrameContentSize(stored.data(), stored.size()) != h.raw_size) {
-    return Status::Corruption(where() + ": zstd frame size does not match the block's raw size " +
-                              std::to_string(h.raw_size));
   }
   // Grow only: shrinking first would make resize zero-fill bytes zstd is about to overwrite.
   if (raw->size() < h.raw_size) raw->resize(h.raw_size);
@@ -173,19 +186,11 @@ Status BlockPrefix::Open(const RandomAccessFile& file, const BlockHandle& handle
   handle_ = handle;
   consumed_ = produced_ = 0;
   TROVE_RETURN_IF_ERROR(file.Read(handle.offset, handle.size, &stored_));
-  if (Crc32(stored_) != handle.crc) return Bad("block checksum mismatch");
+  TROVE_RETURN_IF_ERROR(CheckStoredBlock(stored_, handle, path_));
   if (handle.codec == format::kCodecNone) {
-    if (stored_.size() != handle.raw_size) return Bad("bad block size");
     raw_.assign(stored_);
     produced_ = raw_.size();
     return Status::OK();
-  }
-  if (handle.codec != format::kCodecZstd) {
-    return Bad("unknown codec " + std::to_string(handle.codec));
-  }
-  if (ZSTD_getFrameContentSize(stored_.data(), stored_.size()) != handle.raw_size) {
-    return Bad("zstd frame size does not match the block's raw size " +
-               std::to_string(handle.raw_size));
   }
   if (raw_.size() < handle.raw_size) raw_.resize(handle.raw_size);
   if (!stream_) stream_ = std::make_unique<Stream>();
