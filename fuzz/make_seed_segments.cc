@@ -100,9 +100,17 @@ int main(int argc, char** argv) {
   small_blocks.term_block_bytes = 64;  // several term-table blocks
   trove::SegmentWriteOptions granular = small_blocks;
   granular.term_granule_rows = 2;
+  trove::SegmentWriteOptions framed = small_blocks;  // format 2, every block in 2-row frames
+  framed.frame_bytes = 1;
+  framed.frame_row_step = 2;
+  framed.framed_block_bytes = 0;
+  trove::SegmentWriteOptions format1 = small_blocks;  // one zstd frame per block
+  format1.frame_bytes = 0;
   bool ok = WriteSeed(tmp_dir, out_dir, "one-row", Events(1, false), {}) &&
             WriteSeed(tmp_dir, out_dir, "small-blocks", Events(10, true), small_blocks) &&
-            WriteSeed(tmp_dir, out_dir, "granular", Events(7, true), granular);
+            WriteSeed(tmp_dir, out_dir, "granular", Events(7, true), granular) &&
+            WriteSeed(tmp_dir, out_dir, "framed", Events(10, true), framed) &&
+            WriteSeed(tmp_dir, out_dir, "format1", Events(10, true), format1);
   std::error_code ec;
   std::filesystem::remove_all(tmp_dir, ec);
   return ok ? 0 : 1;

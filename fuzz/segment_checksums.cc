@@ -43,13 +43,14 @@ void RepairChecksums(std::string* file) {
                    DecodeStoredBlock(stored, mh, "fuzz", &raw).ok();
     if (decoded) {
       Decoder d(raw);
-      decoded = meta.DecodeFrom(&d);
+      decoded = meta.DecodeFrom(&d, DecodeFixed32(footer + 24));
     }
     if (decoded) {
       const std::string_view data_area(file->data(), mh.offset);
       for (ColumnMeta& c : meta.columns) {
         for (ColumnBlockMeta& b : c.blocks) FixHandle(data_area, &b.handle);
         if (c.encoding == format::kEncodingStringDict) FixHandle(data_area, &c.dictionary);
+        if (c.zstd_dictionary.size > 0) FixHandle(data_area, &c.zstd_dictionary);
       }
       for (TermTableMeta* t : {&meta.terms, &meta.traces}) {
         for (BlockHandle& h : t->blocks) FixHandle(data_area, &h);

@@ -54,6 +54,16 @@ void Exercise(const SegmentReader& seg) {
     if (!c.blocks.empty()) {
       (void)seg.ColumnBlockAt(c, c.blocks.size() - 1, /*fill_cache=*/false);
     }
+    // Sparse reads: a block's prefix (format 1) or single frames (format 2).
+    for (size_t b = 0; b < c.blocks.size() && b < 64; ++b) {
+      const uint32_t n = c.blocks[b].num_rows;
+      if (n == 0 || n > kMaxRowsToRead) continue;
+      for (const std::vector<uint32_t>& only :
+           {std::vector<uint32_t>{0}, std::vector<uint32_t>{n - 1}, std::vector<uint32_t>{0, n / 2}}) {
+        ColumnBlock block;
+        (void)seg.ReadColumnBlock(c, b, &block, &only);
+      }
+    }
   }
 }
 

@@ -123,7 +123,7 @@ bool AppendDecodedId(std::string_view enc, std::string* out) {
   return true;
 }
 
-void ColumnMeta::EncodeTo(std::string* dst) const {
+void ColumnMeta::EncodeTo(std::string* dst, uint32_t version) const {
   PutLengthPrefixed(dst, name);
   dst->push_back(static_cast<char>(kind));
   dst->push_back(static_cast<char>(type));
@@ -132,6 +132,10 @@ void ColumnMeta::EncodeTo(std::string* dst) const {
   if (encoding == format::kEncodingStringDict) {
     dictionary.EncodeTo(dst);
     PutVarint64(dst, dictionary_size);
+  }
+  if (version >= format::kSegmentFormatVersion2) {
+    PutVarint64(dst, frame_rows);
+    if (frame_rows > 0) zstd_dictionary.EncodeTo(dst);
   }
   PutVarint64(dst, blocks.size());
   for (const ColumnBlockMeta& b : blocks) {
@@ -149,7 +153,7 @@ void ColumnMeta::EncodeTo(std::string* dst) const {
   }
 }
 
-bool ColumnMeta::DecodeFrom(Decoder* d) {
+bool ColumnMeta::DecodeFrom(Decoder* d, uint32_t version) {
   std::string_view n;
   uint8_t t;
   uint64_t nblocks;
@@ -171,6 +175,12 @@ bool ColumnMeta::DecodeFrom(Decoder* d) {
       (!dictionary.DecodeFrom(d) || !d->GetVarint32(&dictionary_size))) {
     return false;
   }
+  frame_rows = 0;
+  zstd_dictionary = BlockHandle();
+  if (version >= format::kSegmentFormatVersion2) {
+    if (!d->GetVarint32(&frame_rows)) return false;
+    if (frame_rows > 0 && !zstd_dictionary.DecodeFrom(d)) return false;
+  }
   if (!d->GetVarint64(&nblocks) || nblocks > d->remaining()) return false;
   blocks.resize(nblocks);
   uint32_t expected_first = 0;
@@ -180,6 +190,7 @@ bool ColumnMeta::DecodeFrom(Decoder* d) {
       return false;
     }
     if (b.first_row != expected_first || b.present > b.num_rows) return false;
+    if (b.handle.codec == format::kCodecZstdFrames && frame_rows == 0) return false;
     expected_first += b.num_rows;
     if (encoding == format::kEncodingDouble) {
       uint64_t lo, hi;
@@ -204,6 +215,56 @@ size_t ColumnMeta::BlockForRow(uint32_t row) const {
   return row < blocks[i].first_row + blocks[i].num_rows ? i : blocks.size();
 }
 
+namespace {
+
+// Trains the zstd dictionary of a plain-string column's frames on a sample of its values and
+// writes it; leaves *dict null when the column is too small for one to pay or zstd finds too
+// little to train on.
+Status TrainDictionary(const std::vector<std::string_view>& values, const ColumnLayout& layout,
+                       BlockWriter* writer, ColumnMeta* meta,
+                       std::unique_ptr<ZstdDictionary>* dict) {
+  size_t total = 0;
+  for (std::string_view v : values) total += v.size();
+  if (total < 8 * layout.zstd_dictionary_bytes) return Status::OK();
+  // About 1 MiB of evenly spread values: enough for fastCover, and ~30 ms of training.
+  constexpr size_t kSampleBytes = 1 << 20;
+  const size_t stride = std::max<size_t>(1, total / kSampleBytes);
+  std::vector<std::string_view> sample;
+  for (size_t i = 0; i < values.size(); i += stride) {
+    if (!values[i].empty()) sample.push_back(values[i]);
+  }
+  const std::string bytes = ZstdDictionary::Train(sample, layout.zstd_dictionary_bytes);
+  if (bytes.empty()) return Status::OK();
+  *dict = ZstdDictionary::ForCompression(bytes, layout.zstd_level);
+  if (!*dict) return Status::OK();
+  return writer->Add(bytes, &meta->zstd_dictionary);
+}
+
+}  // namespace
+
+uint32_t ColumnBuilder::FrameRows(const ColumnLayout& layout, uint32_t total_rows,
+                                  uint8_t encoding, size_t distinct) const {
+  if (layout.frame_bytes == 0 || total_rows == 0 || layout.frame_row_step == 0) return 0;
+  // The column's raw bytes, as the encodings below will write them (near enough).
+  uint64_t bytes = 0;
+  switch (encoding) {
+    case format::kEncodingStringPlain:
+      for (std::string_view s : strings_) bytes += s.size() + 1;
+      break;
+    case format::kEncodingId:
+      for (std::string_view s : strings_) bytes += s.size() / 2 + 2;
+      break;
+    case format::kEncodingStringDict: bytes = rows_.size() * (distinct > 128 ? 2 : 1); break;
+    case format::kEncodingDouble: bytes = rows_.size() * 8; break;
+    case format::kEncodingByte: bytes = rows_.size(); break;
+    default: bytes = rows_.size() * 3; break;  // varint deltas and offsets
+  }
+  const uint64_t per_row = std::max<uint64_t>(1, bytes / total_rows);
+  const uint64_t steps = layout.frame_bytes / per_row / layout.frame_row_step;
+  const uint64_t rows = std::max<uint64_t>(1, steps) * layout.frame_row_step;
+  return rows * 2 > layout.block_rows ? 0 : static_cast<uint32_t>(rows);
+}
+
 ColumnBuilder::ColumnBuilder(std::string name, uint8_t kind, ValueType type, uint8_t int_encoding)
     : name_(std::move(name)), kind_(kind), type_(type), int_encoding_(int_encoding) {}
 
@@ -220,8 +281,9 @@ void ColumnBuilder::AddString(uint32_t row, std::string_view v) {
   strings_.push_back(v);
 }
 
-Status ColumnBuilder::Finish(uint32_t total_rows, uint32_t block_rows, BlockWriter* writer,
+Status ColumnBuilder::Finish(uint32_t total_rows, const ColumnLayout& layout, BlockWriter* writer,
                              ColumnMeta* meta) {
+  const uint32_t block_rows = layout.block_rows;
   meta->name = name_;
   meta->kind = kind_;
   meta->type = type_;
@@ -266,7 +328,17 @@ Status ColumnBuilder::Finish(uint32_t total_rows, uint32_t block_rows, BlockWrit
     }
   }
 
+  const uint32_t frame_rows = FrameRows(layout, total_rows, meta->encoding, ids.size());
+  meta->frame_rows = frame_rows;
+  meta->zstd_dictionary = BlockHandle();
+  std::unique_ptr<ZstdDictionary> zdict;
+  if (frame_rows > 0 && meta->encoding == format::kEncodingStringPlain &&
+      layout.zstd_dictionary_bytes > 0) {
+    TROVE_RETURN_IF_ERROR(TrainDictionary(strings_, layout, writer, meta, &zdict));
+  }
+
   std::string payload;
+  std::vector<uint32_t> cuts;  // raw offsets where frames start (the first: after the header)
   size_t next = 0;  // index into rows_ / values
   for (uint32_t first = 0; first < total_rows; first += block_rows) {
     const uint32_t n = std::min(block_rows, total_rows - first);
@@ -288,12 +360,25 @@ Status ColumnBuilder::Finish(uint32_t total_rows, uint32_t block_rows, BlockWrit
       }
       payload += bits;
     }
+    // Frame g holds the values of rows [g * frame_rows, (g + 1) * frame_rows) of the block.
+    cuts.clear();
+    uint32_t next_cut = 0;  // the block row at which the next frame starts
+    auto cut_before = [&](size_t i) {  // called before the value of rows_[i]
+      bool cut = false;
+      while (frame_rows > 0 && rows_[i] - first >= next_cut) {
+        cuts.push_back(static_cast<uint32_t>(payload.size()));
+        next_cut += frame_rows;
+        cut = true;
+      }
+      return cut;
+    };
     if (meta->encoding == format::kEncodingDouble) {
       b.min_double = std::numeric_limits<double>::infinity();
       b.max_double = -b.min_double;
       for (size_t i = begin; i < next; ++i) {
         b.min_double = std::min(b.min_double, doubles_[i]);
         b.max_double = std::max(b.max_double, doubles_[i]);
+        cut_before(i);
         PutFixed64(&payload, DoubleBits(doubles_[i]));
       }
       if (b.present == 0) b.min_double = b.max_double = 0;
@@ -308,6 +393,7 @@ Status ColumnBuilder::Finish(uint32_t total_rows, uint32_t block_rows, BlockWrit
       int64_t prev = b.min_int;
       for (size_t i = begin; i < next; ++i) {
         int64_t v = ints_[i];
+        if (cut_before(i)) prev = b.min_int;  // each frame decodes alone
         if (meta->encoding == format::kEncodingIntDelta) {
           PutVarint64(&payload, ZigZag(static_cast<int64_t>(static_cast<uint64_t>(v) -
                                                             static_cast<uint64_t>(prev))));
@@ -319,18 +405,35 @@ Status ColumnBuilder::Finish(uint32_t total_rows, uint32_t block_rows, BlockWrit
         }
       }
     } else if (meta->encoding == format::kEncodingStringDict) {
-      for (size_t i = begin; i < next; ++i) PutVarint64(&payload, ids[key(strings_[i])]);
+      for (size_t i = begin; i < next; ++i) {
+        cut_before(i);
+        PutVarint64(&payload, ids[key(strings_[i])]);
+      }
     } else if (meta->encoding == format::kEncodingId) {
       std::string id;
       for (size_t i = begin; i < next; ++i) {
+        cut_before(i);
         id.clear();
         AppendEncodedId(strings_[i], &id);
         PutLengthPrefixed(&payload, id);
       }
     } else {
-      for (size_t i = begin; i < next; ++i) PutLengthPrefixed(&payload, strings_[i]);
+      for (size_t i = begin; i < next; ++i) {
+        cut_before(i);
+        PutLengthPrefixed(&payload, strings_[i]);
+      }
     }
-    TROVE_RETURN_IF_ERROR(writer->Add(payload, &b.handle));
+    if (frame_rows > 0 && n > frame_rows && payload.size() >= layout.framed_block_bytes) {
+      // Frames with no present value are empty; the table has one entry per frame.
+      const size_t frames = (n + frame_rows - 1) / frame_rows;
+      if (cuts.empty()) cuts.push_back(static_cast<uint32_t>(payload.size()));
+      // Leading frames without values start where the first frame with values does; the
+      // header ends there too (cut_before pushed one cut per frame boundary it crossed).
+      while (cuts.size() < frames) cuts.push_back(static_cast<uint32_t>(payload.size()));
+      TROVE_RETURN_IF_ERROR(writer->AddFramed(payload, cuts, zdict.get(), &b.handle));
+    } else {
+      TROVE_RETURN_IF_ERROR(writer->Add(payload, &b.handle));
+    }
     meta->blocks.push_back(b);
   }
   return Status::OK();
@@ -353,10 +456,11 @@ Status DecodeDictionary(std::string_view raw, uint32_t expected, std::vector<std
 
 namespace {
 
-// The decoder of both DecodeColumnBlock forms: raw is every byte of the payload, or, with
-// source, the bytes produced so far, extended as rows need more.
+// The decoder of every DecodeColumnBlock form: raw is every byte of the payload; or, with
+// source, the bytes produced so far, extended as rows need more; or, with framed (and only),
+// the header, then one frame at a time, as the wanted rows need them.
 Status DecodeColumnBlockFrom(const ColumnMeta& column, const ColumnBlockMeta& block,
-                             std::string_view raw, BlockPrefix* source,
+                             std::string_view raw, BlockPrefix* source, FramedBlock* framed,
                              std::shared_ptr<const std::vector<std::string>> dictionary,
                              ColumnBlock* out, const std::vector<uint32_t>* only) {
   auto bad = [&](const char* what) {
@@ -364,7 +468,15 @@ Status DecodeColumnBlockFrom(const ColumnMeta& column, const ColumnBlockMeta& bl
                               std::to_string(block.first_row) + ": " + what);
   };
   const uint32_t n = block.num_rows;
-  const size_t total = source ? source->total() : raw.size();
+  const uint32_t frame_rows = column.frame_rows;  // 0: no frames
+  const size_t total = source ? source->total() : framed ? block.handle.raw_size : raw.size();
+  if (framed) {
+    if (frame_rows == 0 || only == nullptr) return bad("framed block in a column without frames");
+    if (framed->frames() != (uint64_t{n} + frame_rows - 1) / frame_rows) {
+      return bad("frame count disagrees with the block's rows");
+    }
+    raw = framed->head();
+  }
   // More raw bytes from the source, re-positioning d at offset `at`; false when there are none.
   Decoder d(raw);
   auto more = [&](size_t at) {
@@ -414,6 +526,7 @@ Status DecodeColumnBlockFrom(const ColumnMeta& column, const ColumnBlockMeta& bl
   } else if (presence != format::kAllPresent || block.present != n) {
     return bad("bad presence marker");
   }
+  if (framed && !d.done()) return bad("header longer than the presence marker");
   if (only && !only->empty() && only->back() >= n) return bad("requested row past the block");
   // Slots: one per row of a whole block; one per wanted row of a partial one.
   const uint32_t slots = only ? static_cast<uint32_t>(only->size()) : n;
@@ -547,25 +660,47 @@ Status DecodeColumnBlockFrom(const ColumnMeta& column, const ColumnBlockMeta& bl
   bool stopped = false;
   for (uint32_t i = 0; i < n; ++i) {
     uint32_t slot = i;
+    if (frame_rows > 0 && i % frame_rows == 0) {
+      prev = block.min_int;  // each frame's deltas start over
+      if (framed) {
+        const uint32_t next = next_wanted < only->size() ? (*only)[next_wanted] : n;
+        if (next >= n) {
+          stopped = true;
+          break;
+        }
+        if (next - i >= frame_rows) {  // nothing wanted in this frame: on to next's
+          if (next < i) return bad("wanted rows are not strictly ascending");
+          i = next / frame_rows * frame_rows - 1;
+          continue;
+        }
+        auto bytes = framed->Frame(i / frame_rows);
+        if (!bytes.ok()) return bytes.status();
+        raw = *bytes;
+        d = Decoder(raw);
+      }
+    }
     if (only) {
-      if (source && next_wanted == only->size()) {
+      if ((source || framed) && next_wanted == only->size()) {
         stopped = true;  // every wanted row is decoded: leave the rest compressed
         break;
       }
       const uint32_t next = next_wanted < only->size() ? (*only)[next_wanted] : n;
       if (next < i) return bad("wanted rows are not strictly ascending");
       if (i < next) {
-        // Rows before the next wanted one: step over their values, keeping none.
-        uint32_t values = next - i;
+        // Rows before the next wanted one, up to the end of this frame: step over their
+        // values, keeping none.
+        const uint32_t stop =
+            frame_rows > 0 ? std::min(next, (i / frame_rows + 1) * frame_rows) : next;
+        uint32_t values = stop - i;
         if (!all_present.empty()) {
           values = static_cast<uint32_t>(
-              std::count(all_present.begin() + i, all_present.begin() + next, uint8_t{1}));
+              std::count(all_present.begin() + i, all_present.begin() + stop, uint8_t{1}));
         }
         while (values > 0) {
           values -= skip(values);
           if (values > 0 && !more(offset())) return bad("truncated value");
         }
-        i = next - 1;
+        i = stop - 1;
         continue;
       }
       slot = static_cast<uint32_t>(next_wanted++);  // i == next: a wanted row
@@ -576,7 +711,7 @@ Status DecodeColumnBlockFrom(const ColumnMeta& column, const ColumnBlockMeta& bl
       if (!more(at)) return bad(problem);
     }
   }
-  if (!stopped && (!d.done() || raw.size() != total)) return bad("trailing bytes");
+  if (!stopped && (!d.done() || (!framed && raw.size() != total))) return bad("trailing bytes");
   // Absent rows are empty: they end where the previous slot ended.
   if (!out->string_ends.empty() && !out->present.empty()) {
     for (uint32_t j = 0; j < slots; ++j) {
@@ -592,14 +727,23 @@ Status DecodeColumnBlock(const ColumnMeta& column, const ColumnBlockMeta& block,
                          std::string_view raw,
                          std::shared_ptr<const std::vector<std::string>> dictionary,
                          ColumnBlock* out, const std::vector<uint32_t>* only) {
-  return DecodeColumnBlockFrom(column, block, raw, nullptr, std::move(dictionary), out, only);
+  return DecodeColumnBlockFrom(column, block, raw, nullptr, nullptr, std::move(dictionary), out,
+                               only);
 }
 
 Status DecodeColumnBlock(const ColumnMeta& column, const ColumnBlockMeta& block, BlockPrefix* raw,
                          std::shared_ptr<const std::vector<std::string>> dictionary,
                          ColumnBlock* out, const std::vector<uint32_t>* only) {
-  return DecodeColumnBlockFrom(column, block, raw->available(), raw, std::move(dictionary), out,
-                               only);
+  return DecodeColumnBlockFrom(column, block, raw->available(), raw, nullptr,
+                               std::move(dictionary), out, only);
+}
+
+Status DecodeColumnBlock(const ColumnMeta& column, const ColumnBlockMeta& block,
+                         FramedBlock* framed,
+                         std::shared_ptr<const std::vector<std::string>> dictionary,
+                         ColumnBlock* out, const std::vector<uint32_t>& only) {
+  return DecodeColumnBlockFrom(column, block, std::string_view(), nullptr, framed,
+                               std::move(dictionary), out, &only);
 }
 
 }  // namespace trove

@@ -40,10 +40,15 @@ struct ColumnMeta {
   uint32_t present = 0;  // rows of the segment with a value
   BlockHandle dictionary;        // kEncodingStringDict only
   uint32_t dictionary_size = 0;  // distinct values
+  // Segment format 2 (0 in format 1): values are cut into frames of this many rows; delta
+  // encoding restarts at each, and framed blocks (kCodecZstdFrames) compress each alone.
+  uint32_t frame_rows = 0;
+  BlockHandle zstd_dictionary;  // of the frames; size 0 = none (format 2, frame_rows > 0)
   std::vector<ColumnBlockMeta> blocks;
 
-  void EncodeTo(std::string* dst) const;
-  bool DecodeFrom(Decoder* d);
+  // version: the segment's format version (format::kSegmentFormatVersion*).
+  void EncodeTo(std::string* dst, uint32_t version) const;
+  bool DecodeFrom(Decoder* d, uint32_t version);
   // The index of the block holding row, or blocks.size() if none.
   size_t BlockForRow(uint32_t row) const;
 };
@@ -85,6 +90,22 @@ struct ColumnBlock {
   }
 };
 
+// How ColumnBuilder::Finish lays out blocks.
+struct ColumnLayout {
+  uint32_t block_rows = 8192;
+  // 0: one zstd frame per block (segment format 1). Otherwise the column's values are cut into
+  // frames of about this many raw bytes: frame_rows is a multiple of frame_row_step chosen from
+  // the column's bytes per row, or 0 (no frames) when a block would hold fewer than two. A
+  // block whose payload reaches framed_block_bytes is then stored framed (kCodecZstdFrames).
+  size_t frame_bytes = 0;
+  uint32_t frame_row_step = 128;
+  size_t framed_block_bytes = 16 << 10;
+  // Plain-string columns with at least 8x this much text get a zstd dictionary of this size
+  // for their frames (0: none).
+  size_t zstd_dictionary_bytes = 0;
+  int zstd_level = 7;
+};
+
 // Accumulates one column's values for a segment being written, then encodes it.
 // Rows must be added in increasing order. String values are held as views: the caller keeps
 // the underlying strings alive until Finish returns.
@@ -95,12 +116,17 @@ class ColumnBuilder {
   void AddDouble(uint32_t row, double v);
   void AddString(uint32_t row, std::string_view v);
   // Encodes the blocks through writer (plus the dictionary, if chosen) and fills *meta.
-  Status Finish(uint32_t total_rows, uint32_t block_rows, BlockWriter* writer, ColumnMeta* meta);
+  Status Finish(uint32_t total_rows, const ColumnLayout& layout, BlockWriter* writer,
+                ColumnMeta* meta);
 
  private:
   std::string name_;
   uint8_t kind_;
   ValueType type_;
+  // The frame size of this column in a segment of total_rows (ColumnLayout::frame_bytes).
+  uint32_t FrameRows(const ColumnLayout& layout, uint32_t total_rows, uint8_t encoding,
+                     size_t distinct) const;
+
   uint8_t int_encoding_;
   std::vector<uint32_t> rows_;
   std::vector<int64_t> ints_;
@@ -121,6 +147,11 @@ Status DecodeColumnBlock(const ColumnMeta& column, const ColumnBlockMeta& block,
 Status DecodeColumnBlock(const ColumnMeta& column, const ColumnBlockMeta& block, BlockPrefix* raw,
                          std::shared_ptr<const std::vector<std::string>> dictionary,
                          ColumnBlock* out, const std::vector<uint32_t>* only);
+// The wanted rows of a framed block: only the frames holding them are decompressed.
+Status DecodeColumnBlock(const ColumnMeta& column, const ColumnBlockMeta& block,
+                         FramedBlock* framed,
+                         std::shared_ptr<const std::vector<std::string>> dictionary,
+                         ColumnBlock* out, const std::vector<uint32_t>& only);
 Status DecodeDictionary(std::string_view raw, uint32_t expected, std::vector<std::string>* out);
 
 // Correlation and span IDs: lowercase or uppercase hex of even length is stored as binary

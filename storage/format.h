@@ -11,7 +11,11 @@ namespace trove::format {
 inline constexpr std::string_view kSegmentPrefix = "seg-";
 inline constexpr std::string_view kSegmentSuffix = ".trv";
 inline constexpr uint64_t kSegmentMagic = 0x3130474553565254ull;  // "TRVSEG01" little-endian
-inline constexpr uint32_t kSegmentFormatVersion = 1;
+// Version 1: every column block is one zstd frame. Version 2 adds framed column blocks
+// (kCodecZstdFrames) and, per column, frame_rows and a zstd dictionary (FORMAT.md §4.2).
+// Writers write 1 when they frame nothing (cold segments), 2 otherwise; readers take both.
+inline constexpr uint32_t kSegmentFormatVersion1 = 1;
+inline constexpr uint32_t kSegmentFormatVersion2 = 2;
 // meta_offset u64, meta_size u32, meta_raw_size u32, meta_crc u32, meta_codec u32,
 // version u32, footer_crc u32 (of bytes 0..27), magic u64. See FORMAT.md §4.3.
 inline constexpr size_t kFooterSize = 40;
@@ -19,6 +23,9 @@ inline constexpr size_t kFooterSize = 40;
 // Block compression codecs (BlockHandle.codec).
 inline constexpr uint8_t kCodecNone = 0;
 inline constexpr uint8_t kCodecZstd = 1;
+// Column blocks of version 2: a frame table, the raw header, then one zstd frame per
+// frame_rows rows, each decompressible alone (FORMAT.md §4.1).
+inline constexpr uint8_t kCodecZstdFrames = 2;
 
 // Column encodings (ColumnMeta.encoding).
 inline constexpr uint8_t kEncodingIntDelta = 0;   // first value in block meta, zigzag deltas

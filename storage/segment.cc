@@ -57,14 +57,15 @@ void SegmentMeta::EncodeTo(std::string* dst) const {
   PutVarint64(dst, ZigZag(max_time));
   PutVarint64(dst, raw_bytes);
   PutVarint64(dst, columns.size());
-  for (const ColumnMeta& c : columns) c.EncodeTo(dst);
+  for (const ColumnMeta& c : columns) c.EncodeTo(dst, format_version);
   terms.EncodeTo(dst);
   traces.EncodeTo(dst);
   // Optional trailing field: absent means exact (row) postings.
   if (term_granule_rows != 0) PutVarint64(dst, term_granule_rows);
 }
 
-bool SegmentMeta::DecodeFrom(Decoder* d) {
+bool SegmentMeta::DecodeFrom(Decoder* d, uint32_t version) {
+  format_version = version;
   uint64_t part, lo, hi, ncols;
   if (!d->GetVarint64(&id) || !d->GetVarint64(&part) || !d->GetVarint32(&rows) ||
       !d->GetVarint64(&lo) || !d->GetVarint64(&hi) || !d->GetVarint64(&raw_bytes) ||
@@ -76,7 +77,7 @@ bool SegmentMeta::DecodeFrom(Decoder* d) {
   max_time = UnZigZag(hi);
   columns.resize(ncols);
   for (ColumnMeta& c : columns) {
-    if (!c.DecodeFrom(d)) return false;
+    if (!c.DecodeFrom(d, version)) return false;
     uint64_t covered = 0;
     for (const ColumnBlockMeta& b : c.blocks) covered += b.num_rows;
     if (covered != rows) return false;
@@ -170,14 +171,14 @@ struct AttrColumn {
 };
 using AttrColumns = std::map<AttrColumnKey, AttrColumn>;
 
-Status WriteFooter(BlockWriter* writer, const BlockHandle& meta) {
+Status WriteFooter(BlockWriter* writer, const BlockHandle& meta, uint32_t version) {
   std::string footer;
   PutFixed64(&footer, meta.offset);
   PutFixed32(&footer, meta.size);
   PutFixed32(&footer, meta.raw_size);
   PutFixed32(&footer, meta.crc);
   PutFixed32(&footer, meta.codec);
-  PutFixed32(&footer, format::kSegmentFormatVersion);
+  PutFixed32(&footer, version);
   PutFixed32(&footer, Crc32(footer));
   PutFixed64(&footer, format::kSegmentMagic);
   return writer->AppendRaw(footer);
@@ -304,16 +305,25 @@ Status WriteSegment(FileSystem* fs, const std::string& path, uint64_t id, int64_
 
   const std::string tmp = path + ".tmp";
   meta->term_granule_rows = options.term_granule_rows;
+  meta->format_version = options.frame_bytes > 0 ? format::kSegmentFormatVersion2
+                                                 : format::kSegmentFormatVersion1;
   TROVE_ASSIGN_OR_RETURN(auto file, fs->NewWritableFile(tmp));
   BlockWriter writer(file.get(), {options.zstd_level, options.long_distance_matching});
+  ColumnLayout layout;
+  layout.block_rows = options.block_rows;
+  layout.frame_bytes = options.frame_bytes;
+  layout.frame_row_step = options.frame_row_step;
+  layout.framed_block_bytes = options.framed_block_bytes;
+  layout.zstd_dictionary_bytes = options.zstd_dictionary_bytes;
+  layout.zstd_level = options.zstd_level;
   for (ColumnBuilder* col : {&time, &level, &service, &host, &message, &trace, &span, &parent}) {
     ColumnMeta cm;
-    TROVE_RETURN_IF_ERROR(col->Finish(rows, options.block_rows, &writer, &cm));
+    TROVE_RETURN_IF_ERROR(col->Finish(rows, layout, &writer, &cm));
     if (cm.present > 0 || cm.name == kFieldTime) meta->columns.push_back(std::move(cm));
   }
   for (auto& [key, attr] : attrs) {
     ColumnMeta cm;
-    TROVE_RETURN_IF_ERROR(attr.column.Finish(rows, options.block_rows, &writer, &cm));
+    TROVE_RETURN_IF_ERROR(attr.column.Finish(rows, layout, &writer, &cm));
     meta->columns.push_back(std::move(cm));
   }
   {
@@ -339,7 +349,7 @@ Status WriteSegment(FileSystem* fs, const std::string& path, uint64_t id, int64_
   meta->EncodeTo(&meta_bytes);
   BlockHandle meta_handle;
   TROVE_RETURN_IF_ERROR(writer.Add(meta_bytes, &meta_handle));
-  TROVE_RETURN_IF_ERROR(WriteFooter(&writer, meta_handle));
+  TROVE_RETURN_IF_ERROR(WriteFooter(&writer, meta_handle, meta->format_version));
   TROVE_RETURN_IF_ERROR(file->Sync());
   TROVE_RETURN_IF_ERROR(file->Close());
   TROVE_RETURN_IF_ERROR(fs->RenameFile(tmp, path));
@@ -355,6 +365,7 @@ SegmentWriteOptions ColdSegmentWriteOptions() {
   o.zstd_level = 19;
   o.long_distance_matching = true;
   o.term_granule_rows = o.block_rows;
+  o.frame_bytes = 0;  // format 1: one frame per block compresses best, and cold reads are rare
   return o;
 }
 
@@ -387,7 +398,7 @@ Result<std::shared_ptr<SegmentReader>> SegmentReader::Open(std::unique_ptr<Rando
     return bad("footer checksum mismatch", footer_at);
   }
   uint32_t version = DecodeFixed32(footer.data() + 24);
-  if (version != format::kSegmentFormatVersion) {
+  if (version != format::kSegmentFormatVersion1 && version != format::kSegmentFormatVersion2) {
     return bad("unsupported segment format version " + std::to_string(version), footer_at + 24);
   }
   BlockHandle mh;
@@ -403,7 +414,7 @@ Result<std::shared_ptr<SegmentReader>> SegmentReader::Open(std::unique_ptr<Rando
   TROVE_RETURN_IF_ERROR(ReadBlock(*file, mh, &raw));
   SegmentMeta meta;
   Decoder d(raw);
-  if (!meta.DecodeFrom(&d)) return bad("malformed segment meta", mh.offset);
+  if (!meta.DecodeFrom(&d, version)) return bad("malformed segment meta", mh.offset);
   auto check_handle = [&](const BlockHandle& h) { return h.offset + h.size <= mh.offset; };
   // Writers lay blocks out one after another; overlapping handles would let two blocks share
   // a block-cache key (the offset) and hand a column another column's block.
@@ -416,6 +427,12 @@ Result<std::shared_ptr<SegmentReader>> SegmentReader::Open(std::unique_ptr<Rando
     if (c.encoding == format::kEncodingStringDict) {
       if (!check_handle(c.dictionary)) return bad("dictionary outside the data area", mh.offset);
       extents.emplace_back(c.dictionary.offset, c.dictionary.size);
+    }
+    if (c.zstd_dictionary.size > 0) {
+      if (!check_handle(c.zstd_dictionary)) {
+        return bad("zstd dictionary outside the data area", mh.offset);
+      }
+      extents.emplace_back(c.zstd_dictionary.offset, c.zstd_dictionary.size);
     }
   }
   for (const TermTableMeta* t : {&meta.terms, &meta.traces}) {
@@ -434,6 +451,7 @@ Result<std::shared_ptr<SegmentReader>> SegmentReader::Open(std::unique_ptr<Rando
   auto reader =
       std::shared_ptr<SegmentReader>(new SegmentReader(std::move(file), std::move(meta), tier));
   reader->dict_cache_.resize(reader->meta_.columns.size());
+  reader->zdict_cache_.resize(reader->meta_.columns.size());
   reader->meta_offset_ = mh.offset;
   return reader;
 }
@@ -564,10 +582,41 @@ Result<std::shared_ptr<const std::vector<std::string>>> SegmentReader::Dictionar
   return std::shared_ptr<const std::vector<std::string>>(dict);
 }
 
+Result<std::shared_ptr<const ZstdDictionary>> SegmentReader::FrameDictionary(
+    const ColumnMeta& column) const {
+  if (column.zstd_dictionary.size == 0) return std::shared_ptr<const ZstdDictionary>();
+  size_t index = static_cast<size_t>(&column - meta_.columns.data());
+  {
+    std::lock_guard<std::mutex> lock(dict_mu_);
+    if (zdict_cache_[index]) return zdict_cache_[index];
+  }
+  std::string raw;
+  TROVE_RETURN_IF_ERROR(ReadBlock(*file_, column.zstd_dictionary, &raw));
+  std::shared_ptr<const ZstdDictionary> dict = ZstdDictionary::ForDecompression(raw);
+  if (!dict) {
+    return Status::Corruption(path() + ": column '" + column.name +
+                              "': its zstd dictionary is not one");
+  }
+  std::lock_guard<std::mutex> lock(dict_mu_);
+  zdict_cache_[index] = dict;
+  return dict;
+}
+
 Status SegmentReader::ReadColumnBlock(const ColumnMeta& column, size_t block, ColumnBlock* out,
                                       const std::vector<uint32_t>* only) const {
   TROVE_ASSIGN_OR_RETURN(auto dict, Dictionary(column));
+  TROVE_ASSIGN_OR_RETURN(auto zdict, FrameDictionary(column));
   const ColumnBlockMeta& b = column.blocks[block];
+  if (only != nullptr && b.handle.codec == format::kCodecZstdFrames) {
+    // A few rows of a framed block: decompress only the frames holding them.
+    FramedBlock framed;
+    TROVE_RETURN_IF_ERROR(framed.Open(*file_, b.handle, zdict.get()));
+    Status s = DecodeColumnBlock(column, b, &framed, std::move(dict), out, *only);
+    if (!s.ok() && s.message().find(path()) == std::string::npos) {
+      s = Status::Corruption(path() + ": " + s.message());
+    }
+    return s;
+  }
   if (only != nullptr) {
     // A few rows: decompress only as far as the last of them.
     BlockPrefix prefix;
@@ -581,7 +630,7 @@ Status SegmentReader::ReadColumnBlock(const ColumnMeta& column, size_t block, Co
   }
   // Reused per thread: the decoded block copies what it keeps out of it.
   thread_local std::string raw;
-  Status s = ReadBlock(*file_, b.handle, &raw);
+  Status s = ReadBlock(*file_, b.handle, &raw, zdict.get());
   if (s.ok()) {
     s = DecodeColumnBlock(column, b, raw, std::move(dict), out, only);
     if (!s.ok()) s = Status::Corruption(path() + ": " + s.message());

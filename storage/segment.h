@@ -33,9 +33,12 @@ struct SegmentMeta {
   // some row of each listed granule): a smaller, inexact index for cold segments. The
   // correlation-ID index always lists rows.
   uint32_t term_granule_rows = 0;
+  // The file's format version (format::kSegmentFormatVersion*): what the meta encodes.
+  uint32_t format_version = 1;
 
   void EncodeTo(std::string* dst) const;
-  bool DecodeFrom(Decoder* d);
+  // version: from the footer.
+  bool DecodeFrom(Decoder* d, uint32_t version);
 };
 
 // "field\0token": the key of a term in the term index. token must be lowercased.
@@ -59,6 +62,20 @@ struct SegmentWriteOptions {
   uint32_t term_granule_rows = 0;
   // Uncompressed term-table block size; 16 KiB makes a point lookup one small read.
   size_t term_block_bytes = 16 * 1024;
+  // Segment format 2: columns with more than frame_bytes of values per half block are cut
+  // into frames of about frame_bytes (a multiple of frame_row_step rows), and their blocks
+  // whose payload reaches framed_block_bytes are stored as frames compressed alone, so reading
+  // one row (a search hit, a trace event) decompresses one frame instead of up to the whole
+  // block. Frames compress worse than whole blocks (zstd has less history), so only the
+  // widest columns get them: with 128 KiB, the messages (~1500-row frames on our generated
+  // logs), not the 10-20-byte IDs. 0 writes format 1 (one zstd frame per block), as cold
+  // segments do.
+  size_t frame_bytes = 128 << 10;
+  uint32_t frame_row_step = 128;
+  size_t framed_block_bytes = 16 << 10;
+  // Small frames compress worse alone; a zstd dictionary trained per segment on the messages
+  // (and other plain-string columns) wins most of it back. 0: no dictionary.
+  size_t zstd_dictionary_bytes = 64 << 10;
 };
 
 // Writes `events` (any order; they are sorted by time, stably) as segment `id` to `path`,
@@ -160,6 +177,8 @@ class SegmentReader {
                                             bool fill_cache) const;
   Result<std::shared_ptr<const std::vector<std::string>>> Dictionary(
       const ColumnMeta& column) const;
+  // The zstd dictionary of a column's frames, or null when it has none.
+  Result<std::shared_ptr<const ZstdDictionary>> FrameDictionary(const ColumnMeta& column) const;
   // term: a term-index value (granular when the segment's term index is); else a
   // correlation-index value (always rows).
   Result<Roaring> DecodePostingsValue(std::string_view value, bool term) const;
@@ -171,6 +190,7 @@ class SegmentReader {
   uint64_t meta_offset_ = 0;  // unique per reader in this process: the block cache key
   mutable std::mutex dict_mu_;
   mutable std::vector<std::shared_ptr<const std::vector<std::string>>> dict_cache_;
+  mutable std::vector<std::shared_ptr<const ZstdDictionary>> zdict_cache_;
 };
 
 }  // namespace trove

@@ -46,8 +46,10 @@ int FailureCount() {
   return ::testing::UnitTest::GetInstance()->current_test_info()->result()->total_part_count();
 }
 
-// A valid segment file and what its reader answered before any damage.
-class CorruptionTest : public ::testing::Test {
+// A valid segment file and what its reader answered before any damage. The parameter is the
+// segment format version written: 1 (one zstd frame per block) or 2 (every column framed, in
+// frames of two rows, so that sparse reads decompress single frames).
+class CorruptionTest : public ::testing::TestWithParam<uint32_t> {
  protected:
   void SetUp() override {
     seed_ = testing::TestSeed();
@@ -70,6 +72,12 @@ class CorruptionTest : public ::testing::Test {
     SegmentWriteOptions options;
     options.block_rows = 8;
     options.term_block_bytes = 128;
+    options.frame_bytes = 0;
+    if (GetParam() == format::kSegmentFormatVersion2) {
+      options.frame_bytes = 1;
+      options.frame_row_step = 2;
+      options.framed_block_bytes = 0;
+    }
     name_ = SegmentFileName(kSegmentId);
     original_path_ = dir_.path() + "/orig-" + name_;
     path_ = dir_.path() + "/" + name_;
@@ -90,6 +98,7 @@ class CorruptionTest : public ::testing::Test {
     std::stable_sort(events.begin(), events.end(),
                      [](const Event& a, const Event& b) { return a.time_ns < b.time_ns; });
     ASSERT_EQ(events_, events);
+    ASSERT_EQ(meta.format_version, GetParam());
     // A sample of terms and trace IDs whose answers must never change.
     std::vector<std::pair<std::string, std::string>> terms;
     ASSERT_TRUE(original_
@@ -123,6 +132,7 @@ class CorruptionTest : public ::testing::Test {
     for (const ColumnMeta& c : m.columns) {
       for (const ColumnBlockMeta& b : c.blocks) cover(b.handle.offset, b.handle.size);
       if (c.encoding == format::kEncodingStringDict) cover(c.dictionary.offset, c.dictionary.size);
+      cover(c.zstd_dictionary.offset, c.zstd_dictionary.size);
     }
     for (const TermTableMeta* t : {&m.terms, &m.traces}) {
       for (const BlockHandle& h : t->blocks) cover(h.offset, h.size);
@@ -162,6 +172,32 @@ class CorruptionTest : public ::testing::Test {
     if (!seen(all.status(), "ReadAllEvents")) {
       EXPECT_EQ(*all, events_) << what << ": ReadAllEvents returned other events with OK";
     }
+    // Sparse reads (a prefix of the block, or single frames): one row at a time.
+    const std::vector<ColumnMeta>& columns = reader.meta().columns;
+    for (size_t k = 0; k < columns.size() && k < original_->meta().columns.size(); ++k) {
+      const ColumnMeta& c = columns[k];
+      for (size_t b = 0; b < c.blocks.size(); ++b) {
+        ColumnBlock whole;
+        if (!original_->ReadColumnBlock(original_->meta().columns[k], b, &whole).ok()) continue;
+        for (uint32_t r = 0; r < c.blocks[b].num_rows && r < whole.num_rows; r += 3) {
+          ColumnBlock one;
+          const std::vector<uint32_t> only = {r};
+          if (seen(reader.ReadColumnBlock(c, b, &one, &only), "ReadColumnBlock(one row)")) break;
+          const std::string where = what + ": column " + c.name + " row " + std::to_string(r);
+          EXPECT_EQ(one.IsPresent(0), whole.IsPresent(r)) << where;
+          if (!one.IsPresent(0) || !whole.IsPresent(r)) continue;
+          if (!whole.ints.empty()) {
+            EXPECT_EQ(one.ints[0], whole.ints[r]) << where;
+          }
+          if (!whole.doubles.empty()) {
+            EXPECT_EQ(one.doubles[0], whole.doubles[r]) << where;
+          }
+          if (!whole.string_ends.empty() || whole.dictionary) {
+            EXPECT_EQ(one.StringAt(0), whole.StringAt(r)) << where;
+          }
+        }
+      }
+    }
     for (const auto& [term, want] : terms_) {
       auto rows = reader.Postings(term.first, term.second);
       if (!seen(rows.status(), "Postings")) {
@@ -198,7 +234,7 @@ class CorruptionTest : public ::testing::Test {
   std::map<std::string, Roaring> traces_;
 };
 
-TEST_F(CorruptionTest, EveryByteOfTheFileIsCheckedByABlockOrTheFooter) {
+TEST_P(CorruptionTest, EveryByteOfTheFileIsCheckedByABlockOrTheFooter) {
   std::vector<bool> covered = CoveredBytes();
   std::vector<size_t> unused;
   for (size_t i = 0; i < covered.size(); ++i) {
@@ -208,7 +244,7 @@ TEST_F(CorruptionTest, EveryByteOfTheFileIsCheckedByABlockOrTheFooter) {
                               << unused.front();
 }
 
-TEST_F(CorruptionTest, SingleByteFlipsAreReported) {
+TEST_P(CorruptionTest, SingleByteFlipsAreReported) {
   SCOPED_TRACE("TROVE_SEED=" + std::to_string(seed_));
   std::cout << "[ info     ] segment of " << bytes_.size() << " bytes" << std::endl;
   const std::vector<bool> covered = CoveredBytes();
@@ -244,7 +280,7 @@ TEST_F(CorruptionTest, SingleByteFlipsAreReported) {
   EXPECT_EQ(unreported, 0u);
 }
 
-TEST_F(CorruptionTest, TruncationsAreReported) {
+TEST_P(CorruptionTest, TruncationsAreReported) {
   std::set<size_t> lengths = {0, 1, 7, 8, 39, 40, 41, bytes_.size() / 2, bytes_.size() / 3};
   for (size_t k = 1; k <= 120 && k <= bytes_.size(); ++k) lengths.insert(bytes_.size() - k);
   for (size_t len = 0; len < bytes_.size(); len += 1 + bytes_.size() / 300) lengths.insert(len);
@@ -255,7 +291,7 @@ TEST_F(CorruptionTest, TruncationsAreReported) {
   }
 }
 
-TEST_F(CorruptionTest, TrailingBytesAreReported) {
+TEST_P(CorruptionTest, TrailingBytesAreReported) {
   for (size_t extra : {1, 8, 40, 41, 4096}) {
     std::string damaged = bytes_ + std::string(extra, '\x5a');
     std::string what = std::to_string(extra) + " bytes appended";
@@ -266,7 +302,7 @@ TEST_F(CorruptionTest, TrailingBytesAreReported) {
   EXPECT_TRUE(CheckDamaged(damaged, "footer repeated")) << "footer repeated: not reported";
 }
 
-TEST_F(CorruptionTest, GarbageFilesAreReported) {
+TEST_P(CorruptionTest, GarbageFilesAreReported) {
   std::mt19937_64 rng(seed_);
   for (size_t size : {0, 1, 39, 40, 41, 100, 4096, 65536}) {
     std::string garbage(size, '\0');
@@ -285,20 +321,20 @@ TEST_F(CorruptionTest, GarbageFilesAreReported) {
     h.raw_size = h.size;
     h.crc = static_cast<uint32_t>(rng());
     h.codec = format::kCodecNone;
-    std::string with_footer = garbage.substr(0, h.size) + Footer(h, format::kSegmentFormatVersion);
+    std::string with_footer = garbage.substr(0, h.size) + Footer(h, GetParam());
     EXPECT_TRUE(CheckDamaged(with_footer, what + " + footer")) << what;
     // A well-formed footer pointing outside the file.
     for (uint64_t offset : {uint64_t{1} << 40, uint64_t{size}, uint64_t{size} - 40}) {
       h.offset = offset;
       h.size = 1000;
       std::string outside =
-          garbage.substr(0, size - format::kFooterSize) + Footer(h, format::kSegmentFormatVersion);
+          garbage.substr(0, size - format::kFooterSize) + Footer(h, GetParam());
       EXPECT_TRUE(CheckDamaged(outside, what + " + footer pointing outside")) << what;
     }
   }
 }
 
-TEST_F(CorruptionTest, OtherFormatVersionIsReported) {
+TEST_P(CorruptionTest, OtherFormatVersionIsReported) {
   const size_t footer_at = bytes_.size() - format::kFooterSize;
   const char* f = bytes_.data() + footer_at;
   BlockHandle h;
@@ -308,8 +344,8 @@ TEST_F(CorruptionTest, OtherFormatVersionIsReported) {
   h.crc = DecodeFixed32(f + 16);
   h.codec = static_cast<uint8_t>(DecodeFixed32(f + 20));
   // Sanity: rebuilding the footer from the documented layout gives the writer's footer.
-  ASSERT_EQ(Footer(h, format::kSegmentFormatVersion), bytes_.substr(footer_at));
-  for (uint32_t version : {0u, 2u, 0x100u | format::kSegmentFormatVersion, 0xffffffffu}) {
+  ASSERT_EQ(Footer(h, GetParam()), bytes_.substr(footer_at));
+  for (uint32_t version : {0u, 3u, 0x100u | GetParam(), 0xffffffffu}) {
     std::string damaged = bytes_.substr(0, footer_at) + Footer(h, version);
     WriteFileBytes(path_, damaged);
     auto opened = SegmentReader::Open(FileSystem::Default(), path_);
@@ -320,7 +356,7 @@ TEST_F(CorruptionTest, OtherFormatVersionIsReported) {
   }
 }
 
-TEST_F(CorruptionTest, BrokenChecksumsAreReported) {
+TEST_P(CorruptionTest, BrokenChecksumsAreReported) {
   // The footer CRC itself, and the meta block CRC in a footer whose own CRC is recomputed.
   const size_t footer_at = bytes_.size() - format::kFooterSize;
   std::string damaged = bytes_;
@@ -333,10 +369,15 @@ TEST_F(CorruptionTest, BrokenChecksumsAreReported) {
   h.raw_size = DecodeFixed32(f + 12);
   h.crc = DecodeFixed32(f + 16) ^ 0x80000000u;
   h.codec = static_cast<uint8_t>(DecodeFixed32(f + 20));
-  EXPECT_TRUE(CheckDamaged(bytes_.substr(0, footer_at) + Footer(h, 1), "meta CRC"));
+  EXPECT_TRUE(CheckDamaged(bytes_.substr(0, footer_at) + Footer(h, GetParam()), "meta CRC"));
   h.crc ^= 0x80000000u;
   h.codec = 7;  // unknown codec
-  EXPECT_TRUE(CheckDamaged(bytes_.substr(0, footer_at) + Footer(h, 1), "meta codec"));
+  EXPECT_TRUE(CheckDamaged(bytes_.substr(0, footer_at) + Footer(h, GetParam()), "meta codec"));
+  // A meta of one version under a footer of the other: version 1 columns lack the frame
+  // fields version 2 reads.
+  h.codec = static_cast<uint8_t>(DecodeFixed32(f + 20));
+  const uint32_t other = GetParam() == 1 ? 2 : 1;
+  EXPECT_TRUE(CheckDamaged(bytes_.substr(0, footer_at) + Footer(h, other), "other version"));
 }
 
 // Runs every read of the reader on the file at path. Returns 0 when nothing crashed and every
@@ -414,10 +455,10 @@ std::string WithMeta(std::string data, const SegmentMeta& meta) {
   std::string raw;
   meta.EncodeTo(&raw);
   BlockHandle h = AppendRawBlock(&data, raw);
-  return data + Footer(h, format::kSegmentFormatVersion);
+  return data + Footer(h, meta.format_version);
 }
 
-TEST_F(CorruptionTest, RewrittenMetaWithCorrectChecksumsReadsBackUnchanged) {
+TEST_P(CorruptionTest, RewrittenMetaWithCorrectChecksumsReadsBackUnchanged) {
   // Sanity for WithMeta: the untouched meta, stored raw, gives the same segment.
   EXPECT_FALSE(CheckDamaged(WithMeta(DataArea(bytes_), original_->meta()), "meta rewritten"));
 }
@@ -425,7 +466,7 @@ TEST_F(CorruptionTest, RewrittenMetaWithCorrectChecksumsReadsBackUnchanged) {
 // Checksum-valid metas whose column descriptions disagree with the blocks they describe.
 // Bit rot cannot produce these (the meta CRC would catch it); a writer bug or a crafted file
 // can. The reader may return wrong values, but it must not crash: each case runs in a child.
-TEST_F(CorruptionTest, InconsistentColumnMetaDoesNotCrash) {
+TEST_P(CorruptionTest, InconsistentColumnMetaDoesNotCrash) {
   GTEST_FLAG_SET(death_test_style, "fast");
   using Mutation = std::function<bool(SegmentMeta*)>;
   auto retype = [](std::string_view name, ValueType to) -> Mutation {
@@ -450,7 +491,7 @@ TEST_F(CorruptionTest, InconsistentColumnMetaDoesNotCrash) {
       return false;
     };
   };
-  const std::vector<std::pair<std::string, Mutation>> cases = {
+  std::vector<std::pair<std::string, Mutation>> cases = {
       {"string attribute column typed int64", retype("fx.s", ValueType::kInt64)},
       {"int64 attribute column typed string", retype("fx.i", ValueType::kString)},
       {"double attribute column typed bool", retype("fx.d", ValueType::kBool)},
@@ -492,6 +533,28 @@ TEST_F(CorruptionTest, InconsistentColumnMetaDoesNotCrash) {
          return true;
        }},
   };
+  // Format 2: frame sizes and dictionaries that disagree with the blocks.
+  auto reframe = [](uint32_t rows) -> Mutation {
+    return [=](SegmentMeta* m) {
+      if (m->format_version < format::kSegmentFormatVersion2) return false;
+      for (ColumnMeta& c : m->columns) c.frame_rows = rows;
+      return true;
+    };
+  };
+  std::vector<std::pair<std::string, Mutation>> framed_cases = {
+      {"frames of one row", reframe(1)},
+      {"frames of three rows", reframe(3)},
+      {"frames of 2^31 rows", reframe(1u << 31)},
+      {"_msg's zstd dictionary is its first block",
+       [](SegmentMeta* m) {
+         if (m->format_version < format::kSegmentFormatVersion2) return false;
+         for (ColumnMeta& c : m->columns) {
+           if (c.name == kFieldMessage) c.zstd_dictionary = c.blocks[0].handle;
+         }
+         return true;
+       }},
+  };
+  for (auto& c : framed_cases) cases.push_back(std::move(c));
   for (const auto& [name, mutate] : cases) {
     SegmentMeta meta = original_->meta();
     if (!mutate(&meta)) {
@@ -509,7 +572,7 @@ TEST_F(CorruptionTest, InconsistentColumnMetaDoesNotCrash) {
 // fewer rows (4097) than it holds (5000). DecodePostings accepts it (see postings_test), so the
 // bitmap's cardinality() understates what it iterates, and ReadEvents, which sizes its output by
 // cardinality(), writes past the end of its vector.
-TEST_F(CorruptionTest, PostingsWhoseCardinalityLiesAreReported) {
+TEST_P(CorruptionTest, PostingsWhoseCardinalityLiesAreReported) {
   GTEST_FLAG_SET(death_test_style, "fast");
   constexpr uint32_t kRows = 5000;
   std::vector<Event> events(kRows);
@@ -576,6 +639,81 @@ TEST_F(CorruptionTest, PostingsWhoseCardinalityLiesAreReported) {
       ::testing::ExitedWithCode(0), "")
       << "ReadEvents on the rows of a malformed posting list crashed";
 }
+
+// Framed blocks compressed with a zstd dictionary: damage to the dictionary block or to the
+// frames is reported by whole-block and single-row reads alike, or changes nothing.
+TEST(FrameDictionaryCorruptionTest, DamageIsReported) {
+  const uint64_t seed = testing::TestSeed();
+  SCOPED_TRACE("TROVE_SEED=" + std::to_string(seed));
+  RandomEventGenerator gen(seed);
+  std::vector<Event> events;
+  for (int i = 0; i < 3000; ++i) {
+    Event e = gen.Next();
+    ASSERT_TRUE(NormalizeEvent(EventLimits(), testing::kSegNow, &e).ok());
+    events.push_back(std::move(e));
+  }
+  SegmentWriteOptions options;
+  options.block_rows = 1024;
+  options.frame_bytes = 4096;
+  options.frame_row_step = 32;
+  options.zstd_dictionary_bytes = 2048;
+  TempDir dir("corruption");
+  const std::string path = dir.path() + "/" + SegmentFileName(kSegmentId);
+  SegmentMeta meta;
+  uint64_t size = 0;
+  ASSERT_TRUE(WriteSegment(FileSystem::Default(), path, kSegmentId, 0, events, options, &meta,
+                           &size)
+                  .ok());
+  const std::string bytes = ReadFileBytes(path);
+  auto original = SegmentReader::Open(FileSystem::Default(), path);
+  ASSERT_TRUE(original.ok());
+  const ColumnMeta* msg = (*original)->FindColumn("_msg", ValueType::kString);
+  ASSERT_NE(msg, nullptr);
+  ASSERT_GT(msg->zstd_dictionary.size, 0u) << "too little text to train a dictionary";
+  ASSERT_EQ(msg->blocks[0].handle.codec, format::kCodecZstdFrames);
+  std::vector<ColumnBlock> wholes(msg->blocks.size());
+  for (size_t b = 0; b < msg->blocks.size(); ++b) {
+    ASSERT_TRUE((*original)->ReadColumnBlock(*msg, b, &wholes[b]).ok());
+  }
+  std::mt19937_64 rng(seed);
+  std::vector<size_t> positions;
+  for (int i = 0; i < 60; ++i) {
+    positions.push_back(msg->zstd_dictionary.offset + rng() % msg->zstd_dictionary.size);
+    const BlockHandle& h = msg->blocks[rng() % msg->blocks.size()].handle;
+    positions.push_back(h.offset + rng() % h.size);
+  }
+  const std::string damaged_path = dir.path() + "/damaged-" + SegmentFileName(kSegmentId);
+  for (size_t pos : positions) {
+    std::string damaged = bytes;
+    damaged[pos] = static_cast<char>(damaged[pos] ^ (1 << (rng() % 8)));
+    WriteFileBytes(damaged_path, damaged);
+    const std::string what = "flip at " + std::to_string(pos);
+    auto reader = SegmentReader::Open(FileSystem::Default(), damaged_path);
+    ASSERT_TRUE(reader.ok()) << what << ": the meta is intact";
+    const ColumnMeta& c = (*reader)->meta().columns[static_cast<size_t>(msg - &(*original)->meta().columns[0])];
+    EXPECT_FALSE((*reader)->Verify().ok()) << what << ": Verify missed it";
+    for (size_t b = 0; b < c.blocks.size(); ++b) {
+      for (uint32_t r = 0; r < c.blocks[b].num_rows; r += 97) {
+        ColumnBlock one;
+        const std::vector<uint32_t> only = {r};
+        Status s = (*reader)->ReadColumnBlock(c, b, &one, &only);
+        if (!s.ok()) {
+          EXPECT_TRUE(s.IsCorruption()) << what << ": " << s.ToString();
+          EXPECT_NE(s.message().find("damaged-"), std::string::npos) << s.ToString();
+          continue;
+        }
+        EXPECT_EQ(one.StringAt(0), wholes[b].StringAt(r)) << what << ", row " << r;
+      }
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Formats, CorruptionTest,
+                         ::testing::Values(format::kSegmentFormatVersion1,
+                                           format::kSegmentFormatVersion2),
+                         [](const ::testing::TestParamInfo<uint32_t>& info) {
+                           return "Format" + std::to_string(info.param);
+                         });
 
 }  // namespace
 }  // namespace trove

@@ -538,6 +538,10 @@ SegmentWriteOptions SmallBlocks() {
   SegmentWriteOptions o;
   o.block_rows = 64;
   o.term_block_bytes = 256;
+  o.frame_bytes = 1;  // every column framed: blocks of four 16-row frames, some with no value
+  o.frame_row_step = 16;
+  o.framed_block_bytes = 0;
+  o.zstd_dictionary_bytes = 256;
   return o;
 }
 
@@ -677,11 +681,10 @@ TEST(SegmentTest, EmptyAndHugeMessages) {
   CheckSegment(events, SmallBlocks(), seed);
 }
 
-// Sparse reads (ReadColumnBlock with `only`, ReadEvents of a few rows) decompress a block only
-// as far as its last wanted row. Blocks of megabytes, so the prefix grows many times.
-TEST(SegmentTest, SparseReadsOfLargeBlocksMatchWholeBlockReads) {
-  const uint64_t seed = testing::TestSeed();
-  SCOPED_TRACE("TROVE_SEED=" + std::to_string(seed));
+// Sparse reads (ReadColumnBlock with `only`, ReadEvents of a few rows) of blocks of megabytes
+// match whole-block reads: format 1 decompresses a block only as far as its last wanted row
+// (so the prefix grows many times), format 2 only the frames holding wanted rows.
+void CheckSparseReads(const SegmentWriteOptions& options, uint64_t seed) {
   RandomEventGenerator gen(seed);
   std::vector<Event> events;
   for (int i = 0; i < 9000; ++i) {
@@ -693,9 +696,7 @@ TEST(SegmentTest, SparseReadsOfLargeBlocksMatchWholeBlockReads) {
   const std::string path = dir.path() + "/" + SegmentFileName(5);
   SegmentMeta meta;
   uint64_t size = 0;
-  ASSERT_TRUE(WriteSegment(FileSystem::Default(), path, 5, 0, events, SegmentWriteOptions(), &meta,
-                           &size)
-                  .ok());
+  ASSERT_TRUE(WriteSegment(FileSystem::Default(), path, 5, 0, events, options, &meta, &size).ok());
   auto opened = SegmentReader::Open(FileSystem::Default(), path);
   ASSERT_TRUE(opened.ok()) << opened.status().ToString();
   const SegmentReader& reader = **opened;
@@ -704,7 +705,49 @@ TEST(SegmentTest, SparseReadsOfLargeBlocksMatchWholeBlockReads) {
   const ColumnMeta* msg = reader.FindColumn("_msg", ValueType::kString);
   ASSERT_NE(msg, nullptr);
   ASSERT_GT(msg->blocks[0].handle.raw_size, 2u << 20);
-  {
+  if (options.frame_bytes > 0) {
+    // Every large block is framed; the messages have a zstd dictionary; a frame is a fraction
+    // of the block.
+    EXPECT_EQ(meta.format_version, format::kSegmentFormatVersion2);
+    EXPECT_EQ(msg->zstd_dictionary.size > 0, options.zstd_dictionary_bytes > 0);
+    ASSERT_GT(msg->frame_rows, 0u);
+    size_t framed_columns = 0;
+    for (const ColumnMeta& c : reader.meta().columns) framed_columns += c.frame_rows > 0;
+    if (options.frame_bytes <= (8 << 10)) {
+      EXPECT_GE(framed_columns, 4u) << "IDs framed too";
+    }
+    for (const ColumnMeta& c : reader.meta().columns) {
+      EXPECT_EQ(c.frame_rows % options.frame_row_step, 0u) << c.name;
+      for (const ColumnBlockMeta& b : c.blocks) {
+        if (c.frame_rows > 0 && b.num_rows > c.frame_rows &&
+            b.handle.raw_size >= options.framed_block_bytes) {
+          EXPECT_EQ(b.handle.codec, format::kCodecZstdFrames) << c.name;
+        }
+      }
+    }
+    auto file = FileSystem::Default()->NewRandomAccessFile(path);
+    ASSERT_TRUE(file.ok());
+    std::unique_ptr<ZstdDictionary> zdict;
+    if (msg->zstd_dictionary.size > 0) {
+      std::string raw;
+      ASSERT_TRUE(ReadBlock(**file, msg->zstd_dictionary, &raw).ok());
+      zdict = ZstdDictionary::ForDecompression(raw);
+      ASSERT_NE(zdict, nullptr);
+    }
+    FramedBlock framed;
+    ASSERT_TRUE(framed.Open(**file, msg->blocks[0].handle, zdict.get()).ok());
+    EXPECT_EQ(framed.frames(), (8192 + msg->frame_rows - 1) / msg->frame_rows);
+    auto first = framed.Frame(0);
+    ASSERT_TRUE(first.ok()) << first.status().ToString();
+    EXPECT_LT(first->size(), msg->blocks[0].handle.raw_size / 4);
+    if (zdict) {
+      // Without the dictionary the frames do not decode.
+      FramedBlock no_dict;
+      ASSERT_TRUE(no_dict.Open(**file, msg->blocks[0].handle, nullptr).ok());
+      EXPECT_FALSE(no_dict.Frame(1).ok());
+    }
+  } else {
+    EXPECT_EQ(meta.format_version, format::kSegmentFormatVersion1);
     // The first row needs a small prefix of the block.
     auto file = FileSystem::Default()->NewRandomAccessFile(path);
     ASSERT_TRUE(file.ok());
@@ -810,6 +853,25 @@ TEST(SegmentTest, SparseReadsOfLargeBlocksMatchWholeBlockReads) {
     }
   }
   SetCacheBudget(size_t{256} << 20);
+}
+
+TEST(SegmentTest, SparseReadsOfLargeBlocksMatchWholeBlockReads) {
+  const uint64_t seed = testing::TestSeed();
+  SCOPED_TRACE("TROVE_SEED=" + std::to_string(seed));
+  SegmentWriteOptions format1;
+  format1.frame_bytes = 0;
+  CheckSparseReads(format1, seed);
+}
+
+TEST(SegmentTest, SparseReadsOfFramedBlocksMatchWholeBlockReads) {
+  const uint64_t seed = testing::TestSeed();
+  SCOPED_TRACE("TROVE_SEED=" + std::to_string(seed));
+  CheckSparseReads(SegmentWriteOptions(), seed);
+  SegmentWriteOptions odd;  // more columns framed, in frames that do not divide the block,
+  odd.frame_bytes = 8 << 10;  // and no dictionary
+  odd.frame_row_step = 100;
+  odd.zstd_dictionary_bytes = 0;
+  CheckSparseReads(odd, seed + 1);
 }
 
 TEST(SegmentTest, WriteRefusesNoEvents) {

@@ -85,7 +85,17 @@ const char* TypeName(trove::ValueType t) {
   return "?";
 }
 
+std::string BaseEncodingName(const ColumnMeta& c);
+
+// The encoding, then (format 2) the rows per frame and "+zd" for a zstd dictionary.
 std::string EncodingName(const ColumnMeta& c) {
+  std::string name = BaseEncodingName(c);
+  if (c.frame_rows > 0) name += " f" + std::to_string(c.frame_rows);
+  if (c.zstd_dictionary.size > 0) name += "+zd";
+  return name;
+}
+
+std::string BaseEncodingName(const ColumnMeta& c) {
   namespace f = trove::format;
   switch (c.encoding) {
     case f::kEncodingIntDelta:
@@ -114,6 +124,7 @@ uint64_t TermTableBytes(const trove::TermTableMeta& t) {
 
 uint64_t ColumnBytes(const ColumnMeta& c) {
   uint64_t n = c.encoding == trove::format::kEncodingStringDict ? c.dictionary.size : 0;
+  n += c.zstd_dictionary.size;
   for (const auto& b : c.blocks) n += b.handle.size;
   return n;
 }
@@ -224,19 +235,19 @@ void PrintSegment(const SegmentReader& seg, int64_t partition_ns) {
   }
   printf("  partition  %s  (#%" PRId64 ")%s\n",
          FormatRfc3339(m.partition * partition_ns, 0).c_str(), m.partition, note.c_str());
-  printf("  rows       %u\n", m.rows);
+  printf("  rows       %u   (segment format %u)\n", m.rows, m.format_version);
   printf("  time       %s .. %s\n", FormatRfc3339(m.min_time, 3).c_str(),
          FormatRfc3339(m.max_time, 3).c_str());
   printf("  file       %s (%" PRIu64 " B)   raw %s (%" PRIu64 " B)   file/raw %s\n",
          HumanBytes(seg.file_size()).c_str(), seg.file_size(), HumanBytes(m.raw_bytes).c_str(),
          m.raw_bytes, Ratio(seg.file_size(), m.raw_bytes).c_str());
-  printf("  %-24s %-6s %-12s %9s %6s %12s  %s\n", "column", "type", "encoding", "present", "blocks",
+  printf("  %-24s %-6s %-16s %9s %6s %12s  %s\n", "column", "type", "encoding", "present", "blocks",
          "stored B", "min .. max");
   uint64_t accounted = 0;
   for (const ColumnMeta& c : m.columns) {
     const uint64_t bytes = ColumnBytes(c);
     accounted += bytes;
-    printf("  %-24s %-6s %-12s %9u %6zu %12" PRIu64 "  %s\n", c.name.c_str(), TypeName(c.type),
+    printf("  %-24s %-6s %-16s %9u %6zu %12" PRIu64 "  %s\n", c.name.c_str(), TypeName(c.type),
            EncodingName(c).c_str(), c.present, c.blocks.size(), bytes, Range(c).c_str());
   }
   const uint64_t term_bytes = TermTableBytes(m.terms), trace_bytes = TermTableBytes(m.traces);
