@@ -13,6 +13,7 @@
 #include "index/postings.h"
 #include "index/tokenizer.h"
 #include "storage/block_cache.h"
+#include "storage/fan_out.h"
 #include "storage/format.h"
 
 namespace trove {
@@ -695,7 +696,16 @@ Result<std::vector<Event>> SegmentReader::ReadEventsImpl(const Roaring& rows,
   std::vector<uint32_t> wanted;  // ascending rows of the segment
   wanted.reserve(events.size());
   for (uint32_t row : rows) wanted.push_back(row);
-  std::vector<uint32_t> only;  // the rows of one block, relative to the block
+  // One read per (column, block holding wanted rows), in column order.
+  struct Read {
+    const ColumnMeta* column;
+    size_t block;
+    size_t begin, end;           // wanted[begin, end) are in the block
+    std::vector<uint32_t> only;  // those rows, relative to the block
+    std::shared_ptr<const ColumnBlock> got;
+    Status status;
+  };
+  std::vector<Read> reads;
   for (const ColumnMeta& c : meta_.columns) {
     if (fields && std::find(fields->begin(), fields->end(), c.name) == fields->end()) continue;
     if (c.present == 0) continue;
@@ -706,20 +716,46 @@ Result<std::vector<Event>> SegmentReader::ReadEventsImpl(const Roaring& rows,
                                   std::to_string(wanted[k]));
       }
       const ColumnBlockMeta& meta = c.blocks[b];
-      size_t end = k;
-      while (end < wanted.size() && wanted[end] - meta.first_row < meta.num_rows) ++end;
-      only.clear();
-      for (size_t j = k; j < end; ++j) only.push_back(wanted[j] - meta.first_row);
-      TROVE_ASSIGN_OR_RETURN(std::shared_ptr<const ColumnBlock> block,
-                             RowsOfBlock(c, b, only, fill_cache));
-      if (block->first_row != meta.first_row || block->num_rows != meta.num_rows) {
-        return Status::Corruption(path() + ": block of column " + c.name +
-                                  " does not hold row " + std::to_string(wanted[k]));
-      }
-      for (; k < end; ++k) {
-        const uint32_t j = block->Slot(wanted[k] - block->first_row);
-        if (block->IsPresent(j)) SetField(c, *block, j, &events[k]);
-      }
+      Read r{&c, b, k, k, {}, nullptr, Status::OK()};
+      while (r.end < wanted.size() && wanted[r.end] - meta.first_row < meta.num_rows) ++r.end;
+      for (size_t j = k; j < r.end; ++j) r.only.push_back(wanted[j] - meta.first_row);
+      k = r.end;
+      reads.push_back(std::move(r));
+    }
+  }
+  // Blocks in the cache first; the rest are decoded side by side (FanOut) for queries, one
+  // after another for bulk reads (merges), which have the other cores' work to leave alone.
+  std::vector<size_t> misses;
+  for (size_t i = 0; i < reads.size(); ++i) {
+    Read& r = reads[i];
+    r.got = CachedRows(*r.column, r.block, r.only);
+    if (!r.got) misses.push_back(i);
+  }
+  auto load = [&](size_t m) {
+    Read& r = reads[misses[m]];
+    auto got = RowsOfBlock(*r.column, r.block, r.only, fill_cache);
+    if (got.ok()) {
+      r.got = std::move(*got);
+    } else {
+      r.status = got.status();
+    }
+  };
+  if (fill_cache) {
+    FanOut(misses.size(), load);
+  } else {
+    for (size_t m = 0; m < misses.size(); ++m) load(m);
+  }
+  for (const Read& r : reads) {
+    TROVE_RETURN_IF_ERROR(r.status);
+    const ColumnBlockMeta& meta = r.column->blocks[r.block];
+    const ColumnBlock& block = *r.got;
+    if (block.first_row != meta.first_row || block.num_rows != meta.num_rows) {
+      return Status::Corruption(path() + ": block of column " + r.column->name +
+                                " does not hold row " + std::to_string(wanted[r.begin]));
+    }
+    for (size_t k = r.begin; k < r.end; ++k) {
+      const uint32_t j = block.Slot(wanted[k] - block.first_row);
+      if (block.IsPresent(j)) SetField(*r.column, block, j, &events[k]);
     }
   }
   return events;
@@ -729,6 +765,20 @@ Result<std::vector<Event>> SegmentReader::ReadAllEvents() const {
   Roaring all;
   all.addRange(0, meta_.rows);
   return ReadEventsImpl(all, nullptr, false);
+}
+
+std::shared_ptr<const ColumnBlock> SegmentReader::CachedRows(
+    const ColumnMeta& column, size_t block, const std::vector<uint32_t>& rows) const {
+  BlockCache* cache = BlockCache::Default();
+  const ColumnBlockMeta& meta = column.blocks[block];
+  if (auto whole = cache->Lookup(cache_id_, meta.handle.offset)) return whole;
+  if (rows.size() * kSparseRowsPerBlock > meta.num_rows) return nullptr;
+  auto held = cache->Lookup(cache_id_, meta.handle.offset | (uint64_t{1} << 63));
+  if (held && std::includes(held->decoded_rows.begin(), held->decoded_rows.end(), rows.begin(),
+                            rows.end())) {
+    return held;
+  }
+  return nullptr;
 }
 
 Result<std::shared_ptr<const ColumnBlock>> SegmentReader::RowsOfBlock(

@@ -160,7 +160,7 @@ class SegmentReader {
                                                          bool fill_cache = true) const;
 
   // Materialises the events at `rows` (ascending order), reading only the blocks that hold
-  // them, through RowsOfBlock. With `fields`, only those fields are filled (names as in
+  // them, through RowsOfBlock; the blocks not in the cache are decoded side by side (FanOut). With `fields`, only those fields are filled (names as in
   // queries: "_msg", "service", an attribute key…); without, every field.
   Result<std::vector<Event>> ReadEvents(
       const Roaring& rows, const std::vector<std::string>* fields = nullptr) const;
@@ -172,6 +172,9 @@ class SegmentReader {
 
  private:
   SegmentReader(std::unique_ptr<RandomAccessFile> file, SegmentMeta meta, Tier tier);
+  // RowsOfBlock's answer when the cache holds it (no I/O), else null.
+  std::shared_ptr<const ColumnBlock> CachedRows(const ColumnMeta& column, size_t block,
+                                                const std::vector<uint32_t>& rows) const;
   Result<std::vector<Event>> ReadEventsImpl(const Roaring& rows,
                                             const std::vector<std::string>* fields,
                                             bool fill_cache) const;

@@ -1,0 +1,96 @@
+#include "storage/fan_out.h"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+namespace trove {
+namespace {
+
+class Helpers {
+ public:
+  explicit Helpers(unsigned threads) {
+    for (unsigned i = 0; i < threads; ++i) std::thread([this] { Loop(); }).detach();
+    size_ = threads;
+  }
+  unsigned size() const { return size_; }
+  void Post(std::function<void()> task) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      queue_.push_back(std::move(task));
+    }
+    cv_.notify_one();
+  }
+
+ private:
+  void Loop() {
+    for (;;) {
+      std::function<void()> task;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait(lock, [&] { return !queue_.empty(); });
+        task = std::move(queue_.front());
+        queue_.pop_front();
+      }
+      task();
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> queue_;
+  unsigned size_ = 0;
+};
+
+// Created on first use and never destroyed: the detached helpers may outlive static
+// destructors at exit.
+Helpers& Pool() {
+  static Helpers* pool = new Helpers(std::min(3u, std::max(1u, std::thread::hardware_concurrency()) - 1));
+  return *pool;
+}
+
+// One FanOut's calls, shared with the helpers that may still look at it after it returned.
+struct Batch {
+  explicit Batch(size_t n, const std::function<void(size_t)>* fn) : n(n), fn(fn) {}
+  const size_t n;
+  const std::function<void(size_t)>* fn;  // valid while done < n
+  std::atomic<size_t> next{0};
+  std::atomic<size_t> done{0};
+  std::mutex mu;
+  std::condition_variable cv;
+
+  // Runs calls until none is left unclaimed.
+  void Work() {
+    for (size_t i = next.fetch_add(1); i < n; i = next.fetch_add(1)) {
+      (*fn)(i);
+      if (done.fetch_add(1) + 1 == n) {
+        std::lock_guard<std::mutex> lock(mu);
+        cv.notify_all();
+      }
+    }
+  }
+};
+
+}  // namespace
+
+unsigned FanOutHelpers() { return Pool().size(); }
+
+void FanOut(size_t n, const std::function<void(size_t)>& fn) {
+  Helpers& pool = Pool();
+  if (n <= 1 || pool.size() == 0) {
+    for (size_t i = 0; i < n; ++i) fn(i);
+    return;
+  }
+  auto batch = std::make_shared<Batch>(n, &fn);
+  const size_t helpers = std::min<size_t>(pool.size(), n - 1);
+  for (size_t h = 0; h < helpers; ++h) pool.Post([batch] { batch->Work(); });
+  batch->Work();
+  std::unique_lock<std::mutex> lock(batch->mu);
+  batch->cv.wait(lock, [&] { return batch->done.load() == n; });
+}
+
+}  // namespace trove
