@@ -14,6 +14,7 @@
 #include <unordered_map>
 
 #include "storage/column.h"
+#include "storage/term_table.h"
 
 namespace trove {
 
@@ -125,13 +126,16 @@ class BlockCache : public SharedLruCache<ColumnBlock> {
 // Decompressed term-table blocks (storage/term_table.h): the term index and the correlation-ID
 // index. A point lookup then costs a binary search over the block's first keys and a scan of
 // one cached block instead of a read, a checksum and a zstd decompression.
-class TermBlockCache : public SharedLruCache<std::string> {
+class TermBlockCache : public SharedLruCache<TermBlock> {
  public:
   using SharedLruCache::SharedLruCache;
   using SharedLruCache::Insert;
   static TermBlockCache* Default();  // 32 MiB by default
-  void Insert(uint64_t reader, uint64_t offset, std::shared_ptr<const std::string> block) {
-    const size_t charge = sizeof(std::string) + block->capacity() + 64;  // 64: list + map nodes
+  void Insert(uint64_t reader, uint64_t offset, std::shared_ptr<const TermBlock> block) {
+    const size_t charge = sizeof(TermBlock) + block->raw.capacity() +
+                          block->restart_keys.capacity() +
+                          4 * (block->restart_ends.capacity() + block->restart_offsets.capacity()) +
+                          64;  // 64: list + map nodes
     Insert(reader, offset, std::move(block), charge);
   }
 };

@@ -119,6 +119,64 @@ int SeekInBlock(std::string_view raw, std::string_view key, std::string_view* va
   return 0;
 }
 
+// SeekInBlock for an indexed block: from the last restart whose key is at most key, the same
+// scan, over at most kTermRestartEvery entries.
+int SeekInIndexedBlock(const TermBlock& block, std::string_view key, std::string_view* value) {
+  const size_t n = block.restart_offsets.size();
+  size_t lo = 0, hi = n;  // the answer is the last restart with key <= sought: in [lo, hi)
+  while (hi - lo > 1) {
+    const size_t mid = lo + (hi - lo) / 2;
+    if (block.RestartKey(mid) <= key) {
+      lo = mid;
+    } else {
+      hi = mid;
+    }
+  }
+  const std::string_view start = block.RestartKey(lo);
+  if (start > key) return 0;  // below the block's first key
+  // The entries from restart lo up to the next restart.
+  const size_t from = block.restart_offsets[lo];
+  const size_t to = lo + 1 < n ? block.restart_offsets[lo + 1] : block.raw.size();
+  Decoder d(std::string_view(block.raw).substr(from, to - from));
+  uint64_t shared;
+  std::string_view suffix, v;
+  if (!d.GetVarint64(&shared) || !d.GetLengthPrefixed(&suffix) || !d.GetLengthPrefixed(&v)) {
+    return -1;
+  }
+  if (start == key) {
+    *value = v;
+    return 1;
+  }
+  // The restart entry is below key; go on as SeekInBlock does.
+  size_t matched = 0;
+  while (matched < start.size() && matched < key.size() && start[matched] == key[matched]) {
+    ++matched;
+  }
+  size_t prev_len = start.size();
+  while (!d.done()) {
+    if (!d.GetVarint64(&shared) || shared > prev_len || !d.GetLengthPrefixed(&suffix) ||
+        !d.GetLengthPrefixed(&v)) {
+      return -1;
+    }
+    prev_len = shared + suffix.size();
+    if (shared > matched) continue;
+    if (shared < matched) return 0;
+    const std::string_view rest = key.substr(matched);
+    size_t t = 0;
+    while (t < suffix.size() && t < rest.size() && suffix[t] == rest[t]) ++t;
+    if (t == suffix.size() && t == rest.size()) {
+      *value = v;
+      return 1;
+    }
+    if (t == rest.size()) return 0;
+    if (t < suffix.size() && static_cast<uint8_t>(suffix[t]) > static_cast<uint8_t>(rest[t])) {
+      return 0;
+    }
+    matched += t;
+  }
+  return 0;  // the next restart's key is above key
+}
+
 Status BadBlock(const RandomAccessFile& file, const BlockHandle& h) {
   return Status::Corruption(file.path() + " at offset " + std::to_string(h.offset) +
                             ": malformed term block");
@@ -132,27 +190,60 @@ Result<std::optional<std::string>> TermTableReader::Get(std::string_view key) co
                              [](std::string_view k, const std::string& f) { return k < f; });
   if (it == firsts.begin()) return std::optional<std::string>();
   size_t b = static_cast<size_t>(it - firsts.begin()) - 1;
-  TROVE_ASSIGN_OR_RETURN(std::shared_ptr<const std::string> raw, LoadBlock(b, true));
+  TROVE_ASSIGN_OR_RETURN(std::shared_ptr<const TermBlock> block, LoadBlock(b, true));
   std::string_view value;
-  switch (SeekInBlock(*raw, key, &value)) {
+  const int found = block->restart_offsets.empty() ? SeekInBlock(block->raw, key, &value)
+                                                    : SeekInIndexedBlock(*block, key, &value);
+  switch (found) {
     case 1: return std::optional<std::string>(std::string(value));
     case 0: return std::optional<std::string>();
     default: return BadBlock(*file_, meta_->blocks[b]);
   }
 }
 
-Result<std::shared_ptr<const std::string>> TermTableReader::LoadBlock(size_t b,
-                                                                      bool fill_cache) const {
+Result<std::shared_ptr<const TermBlock>> TermTableReader::LoadBlock(size_t b,
+                                                                    bool fill_cache) const {
   const BlockHandle& h = meta_->blocks[b];
   TermBlockCache* cache = TermBlockCache::Default();
   if (cache_id_ != 0) {
     if (auto hit = cache->Lookup(cache_id_, h.offset)) return hit;
   }
-  auto raw = std::make_shared<std::string>();
-  TROVE_RETURN_IF_ERROR(ReadBlock(*file_, h, raw.get()));
-  std::shared_ptr<const std::string> out = std::move(raw);
-  if (cache_id_ != 0 && fill_cache) cache->Insert(cache_id_, h.offset, out);
+  auto block = std::make_shared<TermBlock>();
+  TROVE_RETURN_IF_ERROR(ReadBlock(*file_, h, &block->raw));
+  const bool keep = cache_id_ != 0 && fill_cache;
+  if (keep && !block->Index()) return BadBlock(*file_, h);
+  std::shared_ptr<const TermBlock> out = std::move(block);
+  if (keep) cache->Insert(cache_id_, h.offset, out);
   return out;
+}
+
+bool TermBlock::Index() {
+  restart_keys.clear();
+  restart_ends.clear();
+  restart_offsets.clear();
+  Decoder d(raw);
+  std::string key;
+  for (size_t i = 0; !d.done(); ++i) {
+    const size_t at = raw.size() - d.remaining();
+    uint64_t shared;
+    std::string_view suffix, value;
+    if (!d.GetVarint64(&shared) || shared > key.size() || !d.GetLengthPrefixed(&suffix) ||
+        !d.GetLengthPrefixed(&value)) {
+      return false;
+    }
+    key.resize(shared);
+    key.append(suffix);
+    if (i % kTermRestartEvery == 0) {
+      // Keys must ascend for the binary search (a damaged block may say otherwise).
+      if (!restart_ends.empty() && std::string_view(key) <= RestartKey(restart_ends.size() - 1)) {
+        return false;
+      }
+      restart_keys += key;
+      restart_ends.push_back(static_cast<uint32_t>(restart_keys.size()));
+      restart_offsets.push_back(static_cast<uint32_t>(at));
+    }
+  }
+  return true;
 }
 
 Status TermTableReader::Scan(
@@ -166,9 +257,9 @@ Status TermTableReader::Scan(
   for (; b < firsts.size(); ++b) {
     std::string_view first = firsts[b];
     if (first > prefix && first.substr(0, prefix.size()) != prefix) break;  // past the range
-    TROVE_ASSIGN_OR_RETURN(std::shared_ptr<const std::string> raw, LoadBlock(b, fill_cache));
+    TROVE_ASSIGN_OR_RETURN(std::shared_ptr<const TermBlock> block, LoadBlock(b, fill_cache));
     bool stop = false;
-    bool ok = ForEachEntry(*raw, [&](std::string_view k, std::string_view v) {
+    bool ok = ForEachEntry(block->raw, [&](std::string_view k, std::string_view v) {
       if (k.substr(0, prefix.size()) == prefix) {
         if (!fn(k, v)) {
           stop = true;

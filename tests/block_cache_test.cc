@@ -75,12 +75,22 @@ namespace {
 
 TEST(TermBlockCacheTest, ChargesTheBlockBytesAndSplitsTheBudget) {
   TermBlockCache cache(1 << 20);
-  auto block = std::make_shared<const std::string>(16 * 1024, 'x');
+  auto block = std::make_shared<TermBlock>();
+  block->raw.assign(16 * 1024, 'x');
   cache.Insert(3, 40, block);
   ASSERT_NE(cache.Lookup(3, 40), nullptr);
-  EXPECT_EQ(*cache.Lookup(3, 40), *block);
+  EXPECT_EQ(cache.Lookup(3, 40)->raw, block->raw);
   EXPECT_GE(cache.usage(), 16u * 1024);
   EXPECT_LT(cache.usage(), 16u * 1024 + 256);
+  // The restart index is charged too.
+  auto indexed = std::make_shared<TermBlock>();
+  indexed->raw.assign(16 * 1024, 'x');
+  indexed->restart_keys.assign(2000, 'k');
+  indexed->restart_ends.assign(100, 0);
+  indexed->restart_offsets.assign(100, 0);
+  const size_t before = cache.usage();
+  cache.Insert(3, 41, indexed);
+  EXPECT_GE(cache.usage() - before, 16u * 1024 + 2000 + 800);
 
   SetCacheBudget(size_t{80} << 20);
   EXPECT_EQ(TermBlockCache::Default()->capacity(), size_t{10} << 20);
