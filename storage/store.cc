@@ -741,8 +741,15 @@ Status Store::ArchiveLocked(MaintenanceCounts* counts) {
     }
   }
   // One segment at a time, each committed on its own: a failure or crash loses at most the
-  // work on one segment.
-  for (const auto& r : old) TROVE_RETURN_IF_ERROR(ArchiveSegment(r, counts));
+  // work on one segment, and a shutdown waits for one segment, not the pass (the rest stay hot
+  // until the next pass).
+  for (const auto& r : old) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_) break;
+    }
+    TROVE_RETURN_IF_ERROR(ArchiveSegment(r, counts));
+  }
   return Status::OK();
 }
 

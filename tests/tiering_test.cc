@@ -12,6 +12,9 @@
 #include <functional>
 #include <map>
 #include <set>
+#include <thread>
+#include <condition_variable>
+#include <mutex>
 
 #include "query/engine.h"
 #include "query/parser.h"
@@ -392,6 +395,95 @@ TEST_F(TieringTest, RetentionWorksWithoutAColdTier) {
   for (const auto& [id, e] : EventsById(*(*store)->GetSnapshot())) got.insert(id);
   EXPECT_EQ(got, want);
   EXPECT_EQ(DropLines(log).size(), 2u) << log;
+}
+
+// A cold tier whose Put waits until released, to catch the store in the middle of archiving.
+class GatedColdTier : public ColdTier {
+ public:
+  explicit GatedColdTier(std::shared_ptr<ColdTier> inner) : inner_(std::move(inner)) {}
+  std::string Describe() const override { return inner_->Describe(); }
+  Status Put(const std::string& local_path, const std::string& name) override {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      ++puts_;
+      cv_.notify_all();
+      cv_.wait(lock, [&] { return open_; });
+    }
+    return inner_->Put(local_path, name);
+  }
+  Result<std::unique_ptr<RandomAccessFile>> Open(const std::string& name) override {
+    return inner_->Open(name);
+  }
+  Status Remove(const std::string& name) override { return inner_->Remove(name); }
+  Result<std::vector<std::string>> List() override { return inner_->List(); }
+
+  void WaitForPut() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return puts_ > 0; });
+  }
+  void Open() {
+    std::lock_guard<std::mutex> lock(mu_);
+    open_ = true;
+    cv_.notify_all();
+  }
+  int puts() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return puts_;
+  }
+
+ private:
+  std::shared_ptr<ColdTier> inner_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int puts_ = 0;
+  bool open_ = false;
+};
+
+// Shutting down during a background archival pass finishes the segment being archived and
+// leaves the rest hot, instead of archiving every old segment first (a pass over a large store
+// takes minutes at zstd level 19).
+TEST_F(TieringTest, ShutdownStopsArchivalBetweenSegments) {
+  TieredDirs dirs("archive-shutdown");
+  const int64_t start = kEpoch2026;
+  now_ = start + 10 * kDay;
+  TieringEventGen gen(11);
+  std::mt19937_64 rng(11);
+  SegmentModel model(kDay);
+  {
+    auto store = Store::Open(Options(dirs), dirs.store());
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    // Four days: at least four segments (one partition each), all older than archive_after.
+    ASSERT_NO_FATAL_FAILURE(
+        model.AppendAndFlush(**store, gen.Batch(0, 400, start, start + 4 * kDay), now_, rng));
+  }
+  const size_t segments = model.segments().size();
+  ASSERT_GE(segments, 4u);
+  StoreOptions o = Options(dirs);
+  auto gated = std::make_shared<GatedColdTier>(o.cold_tier);
+  o.cold_tier = gated;
+  o.background = true;
+  o.background_interval_ns = 1'000'000;
+  o.maintenance_interval_ns = 1'000'000;
+  o.archive_after_ns = kDay;
+  auto store = Store::Open(o, dirs.store());
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  gated->WaitForPut();  // the background pass is archiving its first segment
+  std::thread closer([&] { store->reset(); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // ~Store has asked to stop
+  gated->Open();
+  closer.join();
+  EXPECT_EQ(gated->puts(), 1) << "archived more segments after shutdown began";
+
+  o = Options(dirs);  // no background, no archival
+  auto reopened = Store::Open(o, dirs.store());
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  auto snap = (*reopened)->GetSnapshot();
+  std::set<uint64_t> hot, cold;
+  SegmentIdsByTier(*snap, &hot, &cold);
+  EXPECT_EQ(cold.size(), 1u);
+  EXPECT_EQ(hot.size(), segments - 1);
+  std::map<int64_t, Event> got = EventsById(*snap);
+  EXPECT_EQ(got.size(), model.events().size()) << "every event is still there, in some tier";
 }
 
 // ---------------------------------------------------------------------------------------------
