@@ -1,7 +1,8 @@
 #include "query/thread_pool.h"
 
-#include <atomic>
 #include <memory>
+
+#include "storage/fan_out.h"
 
 namespace trove::query {
 
@@ -44,33 +45,15 @@ void ThreadPool::ParallelFor(size_t n, const std::function<void(size_t)>& fn) {
     for (size_t i = 0; i < n; ++i) fn(i);
     return;
   }
-  // Shared state outlives this call only through the helpers, which finish before we return.
-  struct State {
-    std::atomic<size_t> next{0};
-    std::mutex mu;
-    std::condition_variable cv;
-    size_t active = 0;
-  };
-  auto state = std::make_shared<State>();
-  auto drain = [state, n, &fn] {
-    for (size_t i; (i = state->next.fetch_add(1)) < n;) fn(i);
-  };
+  auto calls = std::make_shared<ParallelCalls>(n, &fn);
   const size_t helpers = std::min<size_t>(workers_.size(), n - 1);
   {
     std::lock_guard<std::mutex> lock(mu_);
-    state->active = helpers;
-    for (size_t h = 0; h < helpers; ++h) {
-      queue_.emplace_back([state, drain] {
-        drain();
-        std::lock_guard<std::mutex> l(state->mu);
-        if (--state->active == 0) state->cv.notify_all();
-      });
-    }
+    for (size_t h = 0; h < helpers; ++h) queue_.emplace_back([calls] { calls->Work(); });
   }
   cv_.notify_all();
-  drain();
-  std::unique_lock<std::mutex> lock(state->mu);
-  state->cv.wait(lock, [&] { return state->active == 0; });
+  calls->Work();
+  calls->Wait();
 }
 
 }  // namespace trove::query

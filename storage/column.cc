@@ -439,16 +439,20 @@ Status ColumnBuilder::Finish(uint32_t total_rows, const ColumnLayout& layout, Bl
   return Status::OK();
 }
 
-Status DecodeDictionary(std::string_view raw, uint32_t expected, std::vector<std::string>* out) {
+Status StringTable::Decode(std::string_view raw, uint32_t expected) {
   Decoder d(raw);
   uint64_t n;
   if (!d.GetVarint64(&n) || n != expected) return Status::Corruption("dictionary size mismatch");
-  out->clear();
-  out->reserve(n);
+  if (n > raw.size()) return Status::Corruption("truncated dictionary");
+  data_.clear();
+  ends_.clear();
+  data_.reserve(raw.size());
+  ends_.reserve(n);
   for (uint64_t i = 0; i < n; ++i) {
     std::string_view s;
     if (!d.GetLengthPrefixed(&s)) return Status::Corruption("truncated dictionary");
-    out->emplace_back(s);
+    data_.append(s);
+    ends_.push_back(static_cast<uint32_t>(data_.size()));
   }
   if (!d.done()) return Status::Corruption("trailing bytes after dictionary");
   return Status::OK();
@@ -461,7 +465,7 @@ namespace {
 // the header, then one frame at a time, as the wanted rows need them.
 Status DecodeColumnBlockFrom(const ColumnMeta& column, const ColumnBlockMeta& block,
                              std::string_view raw, BlockPrefix* source, FramedBlock* framed,
-                             std::shared_ptr<const std::vector<std::string>> dictionary,
+                             std::shared_ptr<const StringTable> dictionary,
                              ColumnBlock* out, const std::vector<uint32_t>* only) {
   auto bad = [&](const char* what) {
     return Status::Corruption("column '" + column.name + "' block at row " +
@@ -725,14 +729,14 @@ Status DecodeColumnBlockFrom(const ColumnMeta& column, const ColumnBlockMeta& bl
 
 Status DecodeColumnBlock(const ColumnMeta& column, const ColumnBlockMeta& block,
                          std::string_view raw,
-                         std::shared_ptr<const std::vector<std::string>> dictionary,
+                         std::shared_ptr<const StringTable> dictionary,
                          ColumnBlock* out, const std::vector<uint32_t>* only) {
   return DecodeColumnBlockFrom(column, block, raw, nullptr, nullptr, std::move(dictionary), out,
                                only);
 }
 
 Status DecodeColumnBlock(const ColumnMeta& column, const ColumnBlockMeta& block, BlockPrefix* raw,
-                         std::shared_ptr<const std::vector<std::string>> dictionary,
+                         std::shared_ptr<const StringTable> dictionary,
                          ColumnBlock* out, const std::vector<uint32_t>* only) {
   return DecodeColumnBlockFrom(column, block, raw->available(), raw, nullptr,
                                std::move(dictionary), out, only);
@@ -740,7 +744,7 @@ Status DecodeColumnBlock(const ColumnMeta& column, const ColumnBlockMeta& block,
 
 Status DecodeColumnBlock(const ColumnMeta& column, const ColumnBlockMeta& block,
                          FramedBlock* framed,
-                         std::shared_ptr<const std::vector<std::string>> dictionary,
+                         std::shared_ptr<const StringTable> dictionary,
                          ColumnBlock* out, const std::vector<uint32_t>& only) {
   return DecodeColumnBlockFrom(column, block, std::string_view(), nullptr, framed,
                                std::move(dictionary), out, &only);

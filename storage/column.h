@@ -53,6 +53,28 @@ struct ColumnMeta {
   size_t BlockForRow(uint32_t row) const;
 };
 
+// The distinct values of a dictionary-encoded column (its dictionary block), back to back in
+// one buffer: decoding one is a pass over the lengths, not an allocation per value (a column of
+// client IPs or user IDs has thousands, and a trace or needle lookup touching a segment for the
+// first time decodes its dictionaries).
+class StringTable {
+ public:
+  size_t size() const { return ends_.size(); }
+  std::string_view operator[](size_t i) const {
+    const uint32_t begin = i ? ends_[i - 1] : 0;
+    return std::string_view(data_.data() + begin, ends_[i] - begin);
+  }
+  // Heap bytes held.
+  size_t bytes() const { return data_.capacity() + 4 * ends_.capacity(); }
+  // From a dictionary block's raw bytes (`varint count | lp value*`); expected: the count the
+  // column meta records.
+  Status Decode(std::string_view raw, uint32_t expected);
+
+ private:
+  std::string data_;
+  std::vector<uint32_t> ends_;
+};
+
 // One decoded block. Vectors are indexed by row within the block; absent rows hold a
 // default. Which vector is filled depends on the column's encoding.
 struct ColumnBlock {
@@ -67,7 +89,7 @@ struct ColumnBlock {
   // One buffer instead of a string per row keeps decoding a block to one allocation.
   std::string string_data;
   std::vector<uint32_t> string_ends;
-  std::shared_ptr<const std::vector<std::string>> dictionary;  // dictionary encoding
+  std::shared_ptr<const StringTable> dictionary;  // dictionary encoding
   // A partial block (DecodeColumnBlock with `only`, SegmentReader::RowsOfBlock): the rows
   // within the block that were decoded, ascending. Every vector above then holds one slot per
   // decoded row, in this order, and Slot(row) finds it. Empty for a whole block, whose slot of
@@ -139,20 +161,19 @@ class ColumnBuilder {
 // (ColumnBlock::decoded_rows); fetching a few events from a block skips most of the work.
 Status DecodeColumnBlock(const ColumnMeta& column, const ColumnBlockMeta& block,
                          std::string_view raw,
-                         std::shared_ptr<const std::vector<std::string>> dictionary,
+                         std::shared_ptr<const StringTable> dictionary,
                          ColumnBlock* out, const std::vector<uint32_t>* only = nullptr);
 // The same, pulling the raw bytes from an open BlockPrefix as the rows need them. With `only`,
 // decoding stops after the last wanted row, so the rest of the block is never decompressed,
 // and rows after it read as empty.
 Status DecodeColumnBlock(const ColumnMeta& column, const ColumnBlockMeta& block, BlockPrefix* raw,
-                         std::shared_ptr<const std::vector<std::string>> dictionary,
+                         std::shared_ptr<const StringTable> dictionary,
                          ColumnBlock* out, const std::vector<uint32_t>* only);
 // The wanted rows of a framed block: only the frames holding them are decompressed.
 Status DecodeColumnBlock(const ColumnMeta& column, const ColumnBlockMeta& block,
                          FramedBlock* framed,
-                         std::shared_ptr<const std::vector<std::string>> dictionary,
+                         std::shared_ptr<const StringTable> dictionary,
                          ColumnBlock* out, const std::vector<uint32_t>& only);
-Status DecodeDictionary(std::string_view raw, uint32_t expected, std::vector<std::string>* out);
 
 // Correlation and span IDs: lowercase or uppercase hex of even length is stored as binary
 // behind a tag byte (format::kIdLowerHex / kIdUpperHex); anything else raw (kIdRaw).

@@ -1,7 +1,6 @@
 #include "storage/fan_out.h"
 
 #include <algorithm>
-#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <memory>
@@ -49,35 +48,29 @@ class Helpers {
 // Created on first use and never destroyed: the detached helpers may outlive static
 // destructors at exit.
 Helpers& Pool() {
-  static Helpers* pool = new Helpers(std::min(3u, std::max(1u, std::thread::hardware_concurrency()) - 1));
+  static Helpers* pool =
+      new Helpers(std::min(3u, std::max(1u, std::thread::hardware_concurrency()) - 1));
   return *pool;
 }
-
-// One FanOut's calls, shared with the helpers that may still look at it after it returned.
-struct Batch {
-  explicit Batch(size_t n, const std::function<void(size_t)>* fn) : n(n), fn(fn) {}
-  const size_t n;
-  const std::function<void(size_t)>* fn;  // valid while done < n
-  std::atomic<size_t> next{0};
-  std::atomic<size_t> done{0};
-  std::mutex mu;
-  std::condition_variable cv;
-
-  // Runs calls until none is left unclaimed.
-  void Work() {
-    for (size_t i = next.fetch_add(1); i < n; i = next.fetch_add(1)) {
-      (*fn)(i);
-      if (done.fetch_add(1) + 1 == n) {
-        std::lock_guard<std::mutex> lock(mu);
-        cv.notify_all();
-      }
-    }
-  }
-};
 
 }  // namespace
 
 unsigned FanOutHelpers() { return Pool().size(); }
+
+void ParallelCalls::Work() {
+  for (size_t i = next_.fetch_add(1); i < n_; i = next_.fetch_add(1)) {
+    (*fn_)(i);
+    if (done_.fetch_add(1) + 1 == n_) {
+      std::lock_guard<std::mutex> lock(mu_);
+      cv_.notify_all();
+    }
+  }
+}
+
+void ParallelCalls::Wait() {
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait(lock, [&] { return done_.load() == n_; });
+}
 
 void FanOut(size_t n, const std::function<void(size_t)>& fn) {
   Helpers& pool = Pool();
@@ -85,12 +78,11 @@ void FanOut(size_t n, const std::function<void(size_t)>& fn) {
     for (size_t i = 0; i < n; ++i) fn(i);
     return;
   }
-  auto batch = std::make_shared<Batch>(n, &fn);
+  auto calls = std::make_shared<ParallelCalls>(n, &fn);
   const size_t helpers = std::min<size_t>(pool.size(), n - 1);
-  for (size_t h = 0; h < helpers; ++h) pool.Post([batch] { batch->Work(); });
-  batch->Work();
-  std::unique_lock<std::mutex> lock(batch->mu);
-  batch->cv.wait(lock, [&] { return batch->done.load() == n; });
+  for (size_t h = 0; h < helpers; ++h) pool.Post([calls] { calls->Work(); });
+  calls->Work();
+  calls->Wait();
 }
 
 }  // namespace trove

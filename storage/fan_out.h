@@ -1,8 +1,11 @@
 // FanOut: a few independent reads of one request spread over the machine's cores.
 #pragma once
 
+#include <atomic>
+#include <condition_variable>
 #include <cstddef>
 #include <functional>
+#include <mutex>
 
 namespace trove {
 
@@ -16,5 +19,25 @@ void FanOut(size_t n, const std::function<void(size_t)>& fn);
 
 // How many helper threads FanOut has (0: it runs everything on the caller).
 unsigned FanOutHelpers();
+
+// The calls fn(0) … fn(n - 1) of one parallel loop, for FanOut and query::ThreadPool: any
+// thread may Work() (claim and run calls, in increasing order, until none is left), and Wait()
+// returns once every call has returned. Share it through a shared_ptr with the helper threads:
+// a helper that starts after the loop is done claims nothing and never touches fn, so the
+// caller waits for the calls, never for a helper to wake up.
+class ParallelCalls {
+ public:
+  ParallelCalls(size_t n, const std::function<void(size_t)>* fn) : n_(n), fn_(fn) {}
+  void Work();
+  void Wait();
+
+ private:
+  const size_t n_;
+  const std::function<void(size_t)>* fn_;  // valid until every call has returned
+  std::atomic<size_t> next_{0};
+  std::atomic<size_t> done_{0};
+  std::mutex mu_;
+  std::condition_variable cv_;
+};
 
 }  // namespace trove

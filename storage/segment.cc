@@ -563,11 +563,9 @@ const ColumnMeta* SegmentReader::FindColumn(std::string_view name, ValueType typ
   return nullptr;
 }
 
-Result<std::shared_ptr<const std::vector<std::string>>> SegmentReader::Dictionary(
+Result<std::shared_ptr<const StringTable>> SegmentReader::Dictionary(
     const ColumnMeta& column) const {
-  if (column.encoding != format::kEncodingStringDict) {
-    return std::shared_ptr<const std::vector<std::string>>();
-  }
+  if (column.encoding != format::kEncodingStringDict) return std::shared_ptr<const StringTable>();
   size_t index = static_cast<size_t>(&column - meta_.columns.data());
   {
     std::lock_guard<std::mutex> lock(dict_mu_);
@@ -575,12 +573,12 @@ Result<std::shared_ptr<const std::vector<std::string>>> SegmentReader::Dictionar
   }
   std::string raw;
   TROVE_RETURN_IF_ERROR(ReadBlock(*file_, column.dictionary, &raw));
-  auto dict = std::make_shared<std::vector<std::string>>();
-  Status s = DecodeDictionary(raw, column.dictionary_size, dict.get());
+  auto dict = std::make_shared<StringTable>();
+  Status s = dict->Decode(raw, column.dictionary_size);
   if (!s.ok()) return Status::Corruption(path() + ": column '" + column.name + "': " + s.message());
   std::lock_guard<std::mutex> lock(dict_mu_);
   dict_cache_[index] = dict;
-  return std::shared_ptr<const std::vector<std::string>>(dict);
+  return std::shared_ptr<const StringTable>(dict);
 }
 
 Result<std::shared_ptr<const ZstdDictionary>> SegmentReader::FrameDictionary(

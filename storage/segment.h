@@ -178,8 +178,7 @@ class SegmentReader {
   Result<std::vector<Event>> ReadEventsImpl(const Roaring& rows,
                                             const std::vector<std::string>* fields,
                                             bool fill_cache) const;
-  Result<std::shared_ptr<const std::vector<std::string>>> Dictionary(
-      const ColumnMeta& column) const;
+  Result<std::shared_ptr<const StringTable>> Dictionary(const ColumnMeta& column) const;
   // The zstd dictionary of a column's frames, or null when it has none.
   Result<std::shared_ptr<const ZstdDictionary>> FrameDictionary(const ColumnMeta& column) const;
   // term: a term-index value (granular when the segment's term index is); else a
@@ -192,7 +191,7 @@ class SegmentReader {
   const uint64_t cache_id_;
   uint64_t meta_offset_ = 0;  // unique per reader in this process: the block cache key
   mutable std::mutex dict_mu_;
-  mutable std::vector<std::shared_ptr<const std::vector<std::string>>> dict_cache_;
+  mutable std::vector<std::shared_ptr<const StringTable>> dict_cache_;
   mutable std::vector<std::shared_ptr<const ZstdDictionary>> zdict_cache_;
 };
 
