@@ -25,13 +25,22 @@ namespace {
 // Events a `sort by` may gather before it fails: sorting needs every match in memory.
 constexpr uint64_t kMaxSortedEvents = 1'000'000;
 
-// Explain counters of one query, merged from its tasks under mu.
+// Adds each of `from` to *to unless already there. The lists are short (the terms of one
+// query): a scan costs less than a tree, and nothing is allocated for a repeat.
+template <typename Strings>
+void AddDistinct(const Strings& from, std::vector<std::string>* to) {
+  for (const std::string& s : from) {
+    if (std::find(to->begin(), to->end(), s) == to->end()) to->push_back(s);
+  }
+}
+
+// Explain counters of one query, merged from its tasks under mu. Cheap per segment (a query
+// over ~200 segments adds ~200 times); sorting and formatting wait for Finish.
 struct ExplainCollector {
   std::mutex mu;
   ExplainStats stats;
-  std::set<std::string> terms, columns;
-  // Newest first: (max_time, id) descending.
-  std::set<std::tuple<int64_t, uint64_t, Tier>, std::greater<>> segments;
+  std::vector<std::string> terms, columns;
+  std::vector<std::tuple<int64_t, uint64_t, Tier>> segments;  // (max_time, id, tier)
 
   void Add(const SegmentSearcher& s) {
     std::lock_guard<std::mutex> lock(mu);
@@ -39,8 +48,8 @@ struct ExplainCollector {
     stats.candidate_rows += s.candidates();
     stats.verified_rows += s.verified_rows();
     stats.blocks_pruned += s.blocks_pruned();
-    terms.insert(s.terms().begin(), s.terms().end());
-    columns.insert(s.columns_read().begin(), s.columns_read().end());
+    AddDistinct(s.terms(), &terms);
+    AddDistinct(s.columns_read(), &columns);
   }
   void AddPrunedByIndex(const SegmentSearcher& s) {
     Add(s);
@@ -55,14 +64,17 @@ struct ExplainCollector {
   }
   void AddSegmentLocked(const SegmentReader& segment) {
     ++(segment.tier() == Tier::kCold ? stats.segments_cold : stats.segments_hot);
-    segments.emplace(segment.meta().max_time, segment.id(), segment.tier());
+    segments.emplace_back(segment.meta().max_time, segment.id(), segment.tier());
   }
   ExplainStats Finish() {
-    for (const auto& [max_time, id, tier] : segments) {
-      stats.segments_read.push_back(SegmentFileName(id) + " (" + TierName(tier) + ")");
-    }
-    stats.terms.assign(terms.begin(), terms.end());
-    stats.columns_read.assign(columns.begin(), columns.end());
+    // Newest first: (max_time, id) descending; a segment counted twice is listed once.
+    std::sort(segments.begin(), segments.end(), std::greater<>());
+    segments.erase(std::unique(segments.begin(), segments.end()), segments.end());
+    for (const auto& [max_time, id, tier] : segments) stats.segments_read.push_back({id, tier});
+    std::sort(terms.begin(), terms.end());
+    std::sort(columns.begin(), columns.end());
+    stats.terms = std::move(terms);
+    stats.columns_read = std::move(columns);
     return stats;
   }
 };
@@ -217,7 +229,7 @@ static Status AggregateColumnar(ThreadPool* pool, const Snapshot& snapshot,
   });
   if (error.failed) return error.status;
   std::lock_guard<std::mutex> l(explain->mu);
-  for (const std::string& f : acc->Fields()) explain->columns.insert(f);
+  AddDistinct(acc->Fields(), &explain->columns);
   return Status::OK();
 }
 
@@ -368,6 +380,10 @@ Result<Trace> QueryEngine::GetTrace(const Snapshot& snapshot, std::string_view i
   return CollectTrace(snapshot, id, options, pool_.get());
 }
 
+std::string SegmentReadName(const ExplainStats::SegmentRead& s) {
+  return SegmentFileName(s.id) + " (" + TierName(s.tier) + ")";
+}
+
 std::string ExplainStats::ToString() const {
   std::string out;
   auto line = [&](const char* name, uint64_t v) {
@@ -387,7 +403,7 @@ std::string ExplainStats::ToString() const {
   out += "segments read by tier: " + std::to_string(segments_hot) + " hot, " +
          std::to_string(segments_cold) + " cold\n";
   std::string r;
-  for (const auto& seg : segments_read) r += (r.empty() ? "" : ", ") + seg;
+  for (const auto& seg : segments_read) r += (r.empty() ? "" : ", ") + SegmentReadName(seg);
   out += "segments read: " + r + "\n";
   std::string t;
   for (const auto& term : terms) t += (t.empty() ? "" : ", ") + term;

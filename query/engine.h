@@ -19,6 +19,7 @@
 
 #include "query/ast.h"
 #include "storage/event.h"
+#include "storage/segment.h"
 #include "storage/status.h"
 
 namespace trove {
@@ -63,15 +64,23 @@ struct ExplainStats {
   uint64_t matched_rows = 0;    // rows that matched (before limit)
   uint64_t recent_events = 0;   // buffered (not yet segmented) events scanned
   // Segments whose indexes were consulted (searched or pruned by index), by tier, and each
-  // of them as "seg-<id>.trv (hot)" / "… (cold)", newest first as planned.
+  // of them, newest first as planned; SegmentReadName formats one for display.
   uint64_t segments_hot = 0;
   uint64_t segments_cold = 0;
-  std::vector<std::string> segments_read;
+  struct SegmentRead {
+    uint64_t id = 0;
+    Tier tier = Tier::kHot;
+  };
+  std::vector<SegmentRead> segments_read;
   std::vector<std::string> terms;  // index terms looked up, "field:token" / "field:prefix*"
   std::vector<std::string> columns_read;
   std::string plan;  // the filter as planned, e.g. "AND(_msg:\"error\" [index], …)"
   std::string ToString() const;
 };
+
+// "seg-<id>.trv (hot)" / "… (cold)": a segment of ExplainStats::segments_read, as explain
+// shows it (formatted only when shown: a query over ~200 segments pays nothing for it).
+std::string SegmentReadName(const ExplainStats::SegmentRead& s);
 
 // A stats output cell: null, text, integer, floating point or a time (ns since epoch).
 struct TimeValue {

@@ -141,8 +141,7 @@ Result<Trace> CollectTrace(const Snapshot& snapshot, std::string_view id,
   trace.explain.segments_searched = segments.size();
   for (const auto& s : segments) {
     ++(s->tier() == Tier::kCold ? trace.explain.segments_cold : trace.explain.segments_hot);
-    trace.explain.segments_read.push_back(SegmentFileName(s->id()) + " (" + TierName(s->tier()) +
-                                          ")");
+    trace.explain.segments_read.push_back({s->id(), s->tier()});
   }
   trace.explain.recent_events = recent;
   trace.explain.matched_rows = total;

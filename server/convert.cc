@@ -107,7 +107,7 @@ void ExplainToProto(const query::ExplainStats& in, double elapsed_ms, v1::Explai
   out->set_elapsed_ms(elapsed_ms);
   out->set_segments_hot(in.segments_hot);
   out->set_segments_cold(in.segments_cold);
-  for (const std::string& r : in.segments_read) SetText(r, out->add_segments_read());
+  for (const auto& r : in.segments_read) SetText(query::SegmentReadName(r), out->add_segments_read());
 }
 
 void TraceToProto(query::Trace* in, v1::GetTraceResponse* out) {

@@ -67,6 +67,21 @@ void ParallelCalls::Work() {
   }
 }
 
+bool ParallelCalls::WorkFor(std::chrono::nanoseconds budget) {
+  const auto until = std::chrono::steady_clock::now() + budget;
+  while (next_.load() < n_) {
+    const size_t i = next_.fetch_add(1);
+    if (i >= n_) break;
+    (*fn_)(i);
+    if (done_.fetch_add(1) + 1 == n_) {
+      std::lock_guard<std::mutex> lock(mu_);
+      cv_.notify_all();
+    }
+    if (std::chrono::steady_clock::now() >= until) break;
+  }
+  return next_.load() < n_;
+}
+
 void ParallelCalls::Wait() {
   std::unique_lock<std::mutex> lock(mu_);
   cv_.wait(lock, [&] { return done_.load() == n_; });

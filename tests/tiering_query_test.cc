@@ -271,8 +271,9 @@ class ColdReadTest : public ::testing::Test {
   std::pair<uint64_t, uint64_t> HotColdRead(const Answers& a) {
     const auto& e = a.queries[0].explain;
     size_t cold_named = 0;
-    for (const std::string& s : e.segments_read)
-      cold_named += s.find("(cold)") != std::string::npos;
+    for (const auto& s : e.segments_read) {
+      cold_named += query::SegmentReadName(s).find("(cold)") != std::string::npos;
+    }
     EXPECT_EQ(cold_named, e.segments_cold);
     return {e.segments_hot, e.segments_cold};
   }
