@@ -65,12 +65,14 @@ Status TermTableBuilder::Finish(TermTableMeta* meta) {
 
 namespace {
 
-// Walks the entries of one decoded block; fn returns false to stop. Returns false on corruption.
+// Walks the entries of one decoded block: fn(key, value, offset of the entry in raw) returns
+// false to stop. Returns false on corruption.
 template <typename Fn>
 bool ForEachEntry(std::string_view raw, Fn&& fn) {
   Decoder d(raw);
   std::string key;
   while (!d.done()) {
+    const size_t at = raw.size() - d.remaining();
     uint64_t shared;
     std::string_view suffix, value;
     if (!d.GetVarint64(&shared) || shared > key.size() || !d.GetLengthPrefixed(&suffix) ||
@@ -79,7 +81,7 @@ bool ForEachEntry(std::string_view raw, Fn&& fn) {
     }
     key.resize(shared);
     key.append(suffix);
-    if (!fn(std::string_view(key), value)) return true;
+    if (!fn(std::string_view(key), value, at)) return true;
   }
   return true;
 }
@@ -221,29 +223,21 @@ bool TermBlock::Index() {
   restart_keys.clear();
   restart_ends.clear();
   restart_offsets.clear();
-  Decoder d(raw);
-  std::string key;
-  for (size_t i = 0; !d.done(); ++i) {
-    const size_t at = raw.size() - d.remaining();
-    uint64_t shared;
-    std::string_view suffix, value;
-    if (!d.GetVarint64(&shared) || shared > key.size() || !d.GetLengthPrefixed(&suffix) ||
-        !d.GetLengthPrefixed(&value)) {
+  size_t i = 0;
+  bool ascending = true;
+  const bool ok = ForEachEntry(raw, [&](std::string_view key, std::string_view, size_t at) {
+    if (i++ % kTermRestartEvery != 0) return true;
+    // Keys must ascend for the binary search (a damaged block may say otherwise).
+    if (!restart_ends.empty() && key <= RestartKey(restart_ends.size() - 1)) {
+      ascending = false;
       return false;
     }
-    key.resize(shared);
-    key.append(suffix);
-    if (i % kTermRestartEvery == 0) {
-      // Keys must ascend for the binary search (a damaged block may say otherwise).
-      if (!restart_ends.empty() && std::string_view(key) <= RestartKey(restart_ends.size() - 1)) {
-        return false;
-      }
-      restart_keys += key;
-      restart_ends.push_back(static_cast<uint32_t>(restart_keys.size()));
-      restart_offsets.push_back(static_cast<uint32_t>(at));
-    }
-  }
-  return true;
+    restart_keys += key;
+    restart_ends.push_back(static_cast<uint32_t>(restart_keys.size()));
+    restart_offsets.push_back(static_cast<uint32_t>(at));
+    return true;
+  });
+  return ok && ascending;
 }
 
 Status TermTableReader::Scan(
@@ -259,7 +253,7 @@ Status TermTableReader::Scan(
     if (first > prefix && first.substr(0, prefix.size()) != prefix) break;  // past the range
     TROVE_ASSIGN_OR_RETURN(std::shared_ptr<const TermBlock> block, LoadBlock(b, fill_cache));
     bool stop = false;
-    bool ok = ForEachEntry(block->raw, [&](std::string_view k, std::string_view v) {
+    bool ok = ForEachEntry(block->raw, [&](std::string_view k, std::string_view v, size_t) {
       if (k.substr(0, prefix.size()) == prefix) {
         if (!fn(k, v)) {
           stop = true;
