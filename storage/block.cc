@@ -286,8 +286,7 @@ Status DecodeStoredBlock(std::string_view stored, const BlockHandle& h, const st
     FrameTable t;
     bool more;
     TROVE_RETURN_IF_ERROR(ParseFrameTable(stored, h, file, &t, &more));
-    if (raw->size() < h.raw_size) raw->resize(h.raw_size);
-    raw->resize(h.raw_size);
+    raw->resize(h.raw_size);  // every byte is written below: the head, then each frame
     size_t in = t.bytes, out = t.head_size;
     std::memcpy(raw->data(), stored.data() + t.bytes - 4 - t.head_size, t.head_size);
     for (const auto& [s, r] : t.frames) {
