@@ -6,7 +6,9 @@
 #include <iterator>
 #include <cstdio>
 #include <filesystem>
+#include <future>
 #include <map>
+#include <system_error>
 
 #include "absl/container/flat_hash_map.h"
 
@@ -165,12 +167,92 @@ struct AttrColumnKey {
   }
 };
 
-// One attribute's column and token lists while a segment is built.
-struct AttrColumn {
-  ColumnBuilder column;
-  RowLists* tokens;
+using AttrColumns = std::map<AttrColumnKey, ColumnBuilder>;
+
+// A WritableFile in memory: blocks are written here first when they go to the file later.
+class StringFile : public WritableFile {
+ public:
+  explicit StringFile(std::string* data) : data_(data) {}
+  Status Append(std::string_view data) override {
+    data_->append(data);
+    return Status::OK();
+  }
+  Status Sync() override { return Status::OK(); }
+  Status Close() override { return Status::OK(); }
+
+ private:
+  std::string* data_;
 };
-using AttrColumns = std::map<AttrColumnKey, AttrColumn>;
+
+// A segment's term index and correlation-ID index, as the blocks that follow its columns in
+// the file; the handles count offsets from the start of `bytes`.
+struct IndexBlocks {
+  std::string bytes;
+  TermTableMeta terms, traces;
+};
+
+// Tokenizes the events (in row order) and writes both indexes into *out.
+Status BuildIndexes(const std::vector<const Event*>& events, const SegmentWriteOptions& options,
+                    IndexBlocks* out) {
+  TermCollector terms;
+  RowLists* level_terms = terms.Field(kFieldLevel);
+  RowLists* service_terms = terms.Field(kFieldService);
+  RowLists* host_terms = terms.Field(kFieldHost);
+  RowLists* message_terms = terms.Field(kFieldMessage);
+  RowLists traces;
+  std::string encoded_id;
+  // As for columns: the attribute at position i usually has the key of the previous event's.
+  std::vector<std::pair<std::string_view, RowLists*>> recent_fields;
+  const auto rows = static_cast<uint32_t>(events.size());
+  for (uint32_t row = 0; row < rows; ++row) {
+    const Event& e = *events[row];
+    terms.AddText(level_terms, LevelName(e.level), row);
+    terms.AddText(service_terms, e.service, row);
+    terms.AddText(host_terms, e.host, row);
+    terms.AddText(message_terms, e.message, row);
+    if (!e.trace_id.empty()) {
+      encoded_id.clear();
+      AppendEncodedId(e.trace_id, &encoded_id);
+      auto it = traces.find(encoded_id);
+      if (it == traces.end()) it = traces.emplace(encoded_id, std::vector<uint32_t>()).first;
+      AddRow(&it->second, row);
+    }
+    for (size_t i = 0; i < e.attributes.size(); ++i) {
+      const Attribute& a = e.attributes[i];
+      if (recent_fields.size() <= i) recent_fields.resize(i + 1);
+      auto& [key, tokens] = recent_fields[i];
+      if (tokens == nullptr || key != a.key) {
+        key = a.key;  // a view of this event's key: compared with the next event's, never kept
+        tokens = terms.Field(a.key);
+      }
+      if (const auto* s = std::get_if<std::string>(&a.value)) {
+        terms.AddText(tokens, *s, row);
+      } else {
+        terms.AddText(tokens, ValueToString(a.value), row);
+      }
+    }
+  }
+
+  StringFile file(&out->bytes);
+  BlockWriter writer(&file, {options.zstd_level, options.long_distance_matching});
+  {
+    TermTableBuilder table(&writer, options.term_block_bytes);
+    TROVE_RETURN_IF_ERROR(terms.WriteTo(&table, options.term_granule_rows));
+    TROVE_RETURN_IF_ERROR(table.Finish(&out->terms));
+  }
+  std::vector<std::pair<std::string_view, std::vector<uint32_t>*>> sorted;
+  for (auto& [k, v] : traces) sorted.emplace_back(k, &v);
+  std::sort(sorted.begin(), sorted.end());
+  TermTableBuilder table(&writer, options.term_block_bytes);
+  std::string encoded;
+  for (auto& [k, v] : sorted) {
+    encoded.clear();
+    Roaring bitmap(v->size(), v->data());
+    index::EncodePostings(&bitmap, &encoded);
+    TROVE_RETURN_IF_ERROR(table.Add(k, encoded));
+  }
+  return table.Finish(&out->traces);
+}
 
 Status WriteFooter(BlockWriter* writer, const BlockHandle& meta, uint32_t version) {
   std::string footer;
@@ -227,39 +309,32 @@ Status WriteSegment(FileSystem* fs, const std::string& path, uint64_t id, int64_
   ColumnBuilder parent(std::string(kFieldParentSpanId), kKindBuiltin, ValueType::kString,
                        format::kEncodingId);
   AttrColumns attrs;
-  TermCollector terms;
-  RowLists* level_terms = terms.Field(kFieldLevel);
-  RowLists* service_terms = terms.Field(kFieldService);
-  RowLists* host_terms = terms.Field(kFieldHost);
-  RowLists* message_terms = terms.Field(kFieldMessage);
-  RowLists traces;
-  std::string encoded_id;
   // Events of one source carry the same attributes in the same order: the column of the
   // attribute at position i of the previous event is tried before the map.
   std::vector<AttrColumns::iterator> recent_attrs;
+
+  // The indexes are built on another thread while this one builds the columns: the two share
+  // nothing but the (read-only) events, and each is about half of a segment's CPU.
+  IndexBlocks index;
+  Status index_status;
+  auto build_index = [&] { index_status = BuildIndexes(events, options, &index); };
+  std::future<void> indexing;
+  try {
+    indexing = std::async(std::launch::async, build_index);
+  } catch (const std::system_error&) {
+    build_index();  // no thread to be had: build them here
+  }
+  // Returning early (an error below) waits for it: std::async's future joins on destruction.
 
   for (uint32_t row = 0; row < rows; ++row) {
     const Event& e = *events[row];
     meta->raw_bytes += e.ApproximateSize();
     time.AddInt(row, e.time_ns);
     level.AddInt(row, static_cast<int64_t>(e.level));
-    terms.AddText(level_terms, LevelName(e.level), row);
-    auto add_string = [&](ColumnBuilder& col, RowLists* tokens, const std::string& v) {
-      if (v.empty()) return;
-      col.AddString(row, v);
-      terms.AddText(tokens, v, row);
-    };
-    add_string(service, service_terms, e.service);
-    add_string(host, host_terms, e.host);
-    add_string(message, message_terms, e.message);
-    if (!e.trace_id.empty()) {
-      trace.AddString(row, e.trace_id);
-      encoded_id.clear();
-      AppendEncodedId(e.trace_id, &encoded_id);
-      auto it = traces.find(encoded_id);
-      if (it == traces.end()) it = traces.emplace(encoded_id, std::vector<uint32_t>()).first;
-      AddRow(&it->second, row);
-    }
+    if (!e.service.empty()) service.AddString(row, e.service);
+    if (!e.host.empty()) host.AddString(row, e.host);
+    if (!e.message.empty()) message.AddString(row, e.message);
+    if (!e.trace_id.empty()) trace.AddString(row, e.trace_id);
     if (!e.span_id.empty()) span.AddString(row, e.span_id);
     if (!e.parent_span_id.empty()) parent.AddString(row, e.parent_span_id);
     for (size_t i = 0; i < e.attributes.size(); ++i) {
@@ -272,33 +347,24 @@ Status WriteSegment(FileSystem* fs, const std::string& path, uint64_t id, int64_
         if (it == attrs.end()) {
           uint8_t enc = key.type == ValueType::kBool ? format::kEncodingByte
                                                      : format::kEncodingIntFor;
-          it = attrs.emplace(key, AttrColumn{ColumnBuilder(a.key, format::kKindAttribute,
-                                                           key.type, enc),
-                                             terms.Field(a.key)})
+          it = attrs.emplace(key, ColumnBuilder(a.key, format::kKindAttribute, key.type, enc))
                    .first;
         }
         recent_attrs[i] = it;
       }
-      ColumnBuilder& column = it->second.column;
-      RowLists* tokens = it->second.tokens;
+      ColumnBuilder& column = it->second;
       switch (key.type) {
-        case ValueType::kString: {
-          const auto& s = std::get<std::string>(a.value);
-          column.AddString(row, s);
-          terms.AddText(tokens, s, row);
+        case ValueType::kString:
+          column.AddString(row, std::get<std::string>(a.value));
           break;
-        }
         case ValueType::kInt64:
           column.AddInt(row, std::get<int64_t>(a.value));
-          terms.AddText(tokens, ValueToString(a.value), row);
           break;
         case ValueType::kDouble:
           column.AddDouble(row, std::get<double>(a.value));
-          terms.AddText(tokens, ValueToString(a.value), row);
           break;
         case ValueType::kBool:
           column.AddInt(row, std::get<bool>(a.value) ? 1 : 0);
-          terms.AddText(tokens, ValueToString(a.value), row);
           break;
       }
     }
@@ -322,29 +388,20 @@ Status WriteSegment(FileSystem* fs, const std::string& path, uint64_t id, int64_
     TROVE_RETURN_IF_ERROR(col->Finish(rows, layout, &writer, &cm));
     if (cm.present > 0 || cm.name == kFieldTime) meta->columns.push_back(std::move(cm));
   }
-  for (auto& [key, attr] : attrs) {
+  for (auto& [key, column] : attrs) {
     ColumnMeta cm;
-    TROVE_RETURN_IF_ERROR(attr.column.Finish(rows, layout, &writer, &cm));
+    TROVE_RETURN_IF_ERROR(column.Finish(rows, layout, &writer, &cm));
     meta->columns.push_back(std::move(cm));
   }
-  {
-    TermTableBuilder table(&writer, options.term_block_bytes);
-    TROVE_RETURN_IF_ERROR(terms.WriteTo(&table, options.term_granule_rows));
-    TROVE_RETURN_IF_ERROR(table.Finish(&meta->terms));
-  }
-  {
-    std::vector<std::pair<std::string_view, std::vector<uint32_t>*>> sorted;
-    for (auto& [k, v] : traces) sorted.emplace_back(k, &v);
-    std::sort(sorted.begin(), sorted.end());
-    TermTableBuilder table(&writer, options.term_block_bytes);
-    std::string encoded;
-    for (auto& [k, v] : sorted) {
-      encoded.clear();
-      Roaring bitmap(v->size(), v->data());
-      index::EncodePostings(&bitmap, &encoded);
-      TROVE_RETURN_IF_ERROR(table.Add(k, encoded));
-    }
-    TROVE_RETURN_IF_ERROR(table.Finish(&meta->traces));
+  if (indexing.valid()) indexing.get();  // rethrows what the thread threw (bad_alloc)
+  TROVE_RETURN_IF_ERROR(index_status);
+  // The index blocks were written from offset 0: move them to where they land in the file.
+  const uint64_t index_offset = writer.offset();
+  TROVE_RETURN_IF_ERROR(writer.AppendRaw(index.bytes));
+  meta->terms = std::move(index.terms);
+  meta->traces = std::move(index.traces);
+  for (TermTableMeta* t : {&meta->terms, &meta->traces}) {
+    for (BlockHandle& h : t->blocks) h.offset += index_offset;
   }
   std::string meta_bytes;
   meta->EncodeTo(&meta_bytes);
