@@ -20,22 +20,20 @@ Status QueryContext::Check() const {
   return Status::OK();
 }
 
-Roaring SegmentSearcher::All() const {
-  Roaring all;
-  all.addRange(0, segment_->rows());
-  return all;
-}
+RowSet SegmentSearcher::All() const { return RowSet::Range(0, segment_->rows()); }
 
-Result<Roaring> SegmentSearcher::Postings(const std::string& field, const std::string& token,
-                                          bool prefix) {
+Result<std::shared_ptr<const Roaring>> SegmentSearcher::Postings(const std::string& field,
+                                                                 const std::string& token,
+                                                                 bool prefix) {
   terms_.insert(field + ":" + token + (prefix ? "*" : ""));
-  if (prefix) return segment_->PrefixPostings(field, token);
-  return segment_->Postings(field, token);
+  if (!prefix) return segment_->SharedPostings(field, token);
+  TROVE_ASSIGN_OR_RETURN(Roaring rows, segment_->PrefixPostings(field, token));
+  return std::make_shared<const Roaring>(std::move(rows));
 }
 
 // Per-block sets from column metadata alone: presence counts and min/max.
 SegmentSearcher::Candidates SegmentSearcher::BlockCandidates(const CompiledLeaf& leaf) {
-  Candidates out;
+  Roaring sure, maybe;
   const Predicate& p = leaf.pred;
   auto columns_of = [&]() {
     std::vector<const ColumnMeta*> cols;
@@ -50,7 +48,7 @@ SegmentSearcher::Candidates SegmentSearcher::BlockCandidates(const CompiledLeaf&
       const uint64_t lo = b.first_row, hi = uint64_t{b.first_row} + b.num_rows;
       const bool full = b.present == b.num_rows;
       if (p.kind == Predicate::Kind::kExists) {
-        (full ? out.sure : out.maybe).addRange(lo, hi);
+        (full ? sure : maybe).addRange(lo, hi);
         continue;
       }
       bool numeric = c->type == ValueType::kInt64 || c->type == ValueType::kDouble;
@@ -70,10 +68,13 @@ SegmentSearcher::Candidates SegmentSearcher::BlockCandidates(const CompiledLeaf&
         ++blocks_pruned_;
         continue;
       }
-      (all_in && full ? out.sure : out.maybe).addRange(lo, hi);
+      (all_in && full ? sure : maybe).addRange(lo, hi);
     }
   }
-  out.maybe |= out.sure;
+  maybe |= sure;
+  Candidates out;
+  out.sure = RowSet(std::move(sure));
+  out.maybe = RowSet(std::move(maybe));
   return out;
 }
 
@@ -87,9 +88,8 @@ Result<SegmentSearcher::Candidates> SegmentSearcher::TextCandidates(const Compil
       for (int l = 0; l < kNumLevels; ++l) {
         std::string_view name = LevelName(static_cast<Level>(l));
         if (!leaf.MatchesText(name)) continue;
-        TROVE_ASSIGN_OR_RETURN(Roaring rows,
-                               Postings(p.field, index::AsciiLower(name), false));
-        out.maybe |= rows;
+        TROVE_ASSIGN_OR_RETURN(auto rows, Postings(p.field, index::AsciiLower(name), false));
+        out.maybe |= RowSet(std::move(rows));
       }
       if (segment_->exact_term_postings()) out.sure = out.maybe;
       return out;
@@ -98,16 +98,19 @@ Result<SegmentSearcher::Candidates> SegmentSearcher::TextCandidates(const Compil
       // predicates are decided once per distinct ID.
       terms_.insert("trace_id index");
       if (p.kind == Predicate::Kind::kExact) {
-        TROVE_ASSIGN_OR_RETURN(out.sure, segment_->TraceRows(p.text));
+        TROVE_ASSIGN_OR_RETURN(Roaring rows, segment_->TraceRows(p.text));
+        out.sure = RowSet(std::move(rows));
       } else {
         std::vector<std::string> ids;
         TROVE_RETURN_IF_ERROR(segment_->ForEachTraceId([&](const std::string& id) {
           if (leaf.MatchesText(id)) ids.push_back(id);
         }));
+        Roaring all_ids;
         for (const std::string& id : ids) {
           TROVE_ASSIGN_OR_RETURN(Roaring rows, segment_->TraceRows(id));
-          out.sure |= rows;
+          all_ids |= rows;
         }
+        out.sure = RowSet(std::move(all_ids));
       }
       out.maybe = out.sure;
       return out;
@@ -124,18 +127,21 @@ Result<SegmentSearcher::Candidates> SegmentSearcher::TextCandidates(const Compil
   }
   // Every token of a phrase or exact value is a whole token of a matching value, except the
   // last token of a prefix, which is a token prefix. Intersect the rarest first.
-  std::vector<Roaring> lists;
+  std::vector<std::shared_ptr<const Roaring>> lists;
   for (size_t i = 0; i < leaf.tokens.size(); ++i) {
     bool prefix = p.kind == Predicate::Kind::kPrefix && leaf.last_token_is_prefix &&
                   i + 1 == leaf.tokens.size();
-    TROVE_ASSIGN_OR_RETURN(Roaring rows, Postings(p.field, leaf.tokens[i], prefix));
-    if (rows.isEmpty()) return out;
+    TROVE_ASSIGN_OR_RETURN(auto rows, Postings(p.field, leaf.tokens[i], prefix));
+    if (rows->isEmpty()) return out;
     lists.push_back(std::move(rows));
   }
-  std::sort(lists.begin(), lists.end(),
-            [](const Roaring& a, const Roaring& b) { return a.cardinality() < b.cardinality(); });
-  out.maybe = std::move(lists[0]);
-  for (size_t i = 1; i < lists.size() && !out.maybe.isEmpty(); ++i) out.maybe &= lists[i];
+  std::sort(lists.begin(), lists.end(), [](const auto& a, const auto& b) {
+    return a->cardinality() < b->cardinality();
+  });
+  out.maybe = RowSet(std::move(lists[0]));
+  for (size_t i = 1; i < lists.size() && !out.maybe.isEmpty(); ++i) {
+    out.maybe &= RowSet(std::move(lists[i]));
+  }
   if (leaf.single_token && segment_->exact_term_postings() &&
       (p.kind == Predicate::Kind::kPhrase || p.kind == Predicate::Kind::kPrefix)) {
     out.sure = out.maybe;
@@ -163,9 +169,9 @@ Result<SegmentSearcher::Candidates> SegmentSearcher::LeafCandidates(const Compil
         for (int l = 0; l < kNumLevels; ++l) {
           if (!leaf.MatchesNumber(l)) continue;
           TROVE_ASSIGN_OR_RETURN(
-              Roaring rows,
+              auto rows,
               Postings(p.field, index::AsciiLower(LevelName(static_cast<Level>(l))), false));
-          out.maybe |= rows;
+          out.maybe |= RowSet(std::move(rows));
         }
         if (segment_->exact_term_postings()) out.sure = out.maybe;
         return out;
@@ -355,22 +361,23 @@ Result<Roaring> SegmentSearcher::Verify(const Roaring& rows) {
   for (size_t l = 0; l < leaves_.size(); ++l) {
     const Candidates& c = leaves_[l];
     if (c.exact()) {
-      exact[l] = c.sure;
+      exact[l] = c.sure.rows();
       continue;
     }
-    Roaring undecided = (rows & c.maybe) - c.sure;
+    Roaring undecided = (rows & c.maybe.rows()) - c.sure.rows();
     TROVE_ASSIGN_OR_RETURN(Roaring verified, VerifyLeaf(filter_->leaves()[l], undecided));
-    exact[l] = c.sure | verified;
+    exact[l] = c.sure.rows() | verified;
   }
   return EvaluateExact(filter_->root(), rows, exact);
 }
 
 Result<Roaring> SegmentSearcher::MatchingRows(uint64_t limit) {
-  Roaring undecided = root_.maybe - root_.sure;
+  const Roaring& sure = root_.sure.rows();
+  Roaring undecided = root_.maybe.rows() - sure;
   if (limit == UINT64_MAX || limit >= root_.maybe.cardinality()) {
-    if (undecided.isEmpty()) return root_.sure;
+    if (undecided.isEmpty()) return sure;
     TROVE_ASSIGN_OR_RETURN(Roaring verified, Verify(undecided));
-    return root_.sure | verified;
+    return sure | verified;
   }
   // Newest first, one block-sized window at a time, until `limit` rows matched.
   constexpr uint32_t kWindow = 8192;
@@ -381,7 +388,7 @@ Result<Roaring> SegmentSearcher::MatchingRows(uint64_t limit) {
     uint64_t lo = hi > kWindow ? hi - kWindow : 0;
     Roaring window;
     window.addRange(lo, hi);
-    Roaring matched = root_.sure & window;
+    Roaring matched = sure & window;
     Roaring todo = undecided & window;
     if (!todo.isEmpty()) {
       TROVE_ASSIGN_OR_RETURN(Roaring verified, Verify(todo));

@@ -15,6 +15,7 @@
 
 #include "query/engine.h"
 #include "query/matcher.h"
+#include "query/row_set.h"
 #include "storage/segment.h"
 
 namespace trove::query {
@@ -50,13 +51,15 @@ class SegmentSearcher {
 
  private:
   struct Candidates {
-    Roaring sure, maybe;  // sure ⊆ maybe
+    RowSet sure, maybe;  // sure ⊆ maybe
     bool exact() const { return sure == maybe; }
   };
   Result<Candidates> LeafCandidates(const CompiledLeaf& leaf);
   Result<Candidates> TextCandidates(const CompiledLeaf& leaf);
   Candidates BlockCandidates(const CompiledLeaf& leaf);
-  Result<Roaring> Postings(const std::string& field, const std::string& token, bool prefix);
+  // Shared: a frequent term's list may be the one in PostingsCache; never modify it.
+  Result<std::shared_ptr<const Roaring>> Postings(const std::string& field,
+                                                  const std::string& token, bool prefix);
   Candidates Combine(const CompiledFilter::Node& node) const;
   // The rows of `rows` that match the whole filter; leaf sets must be exact on rows.
   Result<Roaring> Verify(const Roaring& rows);
@@ -64,7 +67,7 @@ class SegmentSearcher {
   Result<Roaring> VerifyLeaf(const CompiledLeaf& leaf, const Roaring& rows);
   Roaring EvaluateExact(const CompiledFilter::Node& node, const Roaring& universe,
                         const std::vector<Roaring>& exact) const;
-  Roaring All() const;
+  RowSet All() const;
 
   const SegmentReader* segment_;
   const CompiledFilter* filter_;

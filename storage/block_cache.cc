@@ -5,15 +5,22 @@ namespace trove {
 namespace {
 constexpr size_t kDefaultCacheBudget = size_t{256} << 20;
 size_t TermShare(size_t total) { return total / 8; }
+size_t PostingsShare(size_t total) { return total / 8; }
+size_t BlockShare(size_t total) { return total - TermShare(total) - PostingsShare(total); }
 }  // namespace
 
 BlockCache* BlockCache::Default() {
-  static BlockCache* cache = new BlockCache(kDefaultCacheBudget - TermShare(kDefaultCacheBudget));
+  static BlockCache* cache = new BlockCache(BlockShare(kDefaultCacheBudget));
   return cache;
 }
 
 TermBlockCache* TermBlockCache::Default() {
   static TermBlockCache* cache = new TermBlockCache(TermShare(kDefaultCacheBudget));
+  return cache;
+}
+
+PostingsCache* PostingsCache::Default() {
+  static PostingsCache* cache = new PostingsCache(PostingsShare(kDefaultCacheBudget));
   return cache;
 }
 
@@ -27,7 +34,8 @@ size_t BlockCache::Charge(const ColumnBlock& b) {
 
 void SetCacheBudget(size_t total_bytes) {
   TermBlockCache::Default()->SetCapacity(TermShare(total_bytes));
-  BlockCache::Default()->SetCapacity(total_bytes - TermShare(total_bytes));
+  PostingsCache::Default()->SetCapacity(PostingsShare(total_bytes));
+  BlockCache::Default()->SetCapacity(BlockShare(total_bytes));
 }
 
 }  // namespace trove

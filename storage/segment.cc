@@ -553,9 +553,37 @@ uint64_t SegmentReader::IndexTailBytes() const {
 
 Result<Roaring> SegmentReader::Postings(std::string_view field, std::string_view token) const {
   TermTableReader table(file_.get(), &meta_.terms, cache_id_);
-  TROVE_ASSIGN_OR_RETURN(auto value, table.Get(TermKey(field, token)));
-  if (!value) return Roaring();
-  return DecodePostingsValue(*value, /*term=*/true);
+  TermValue found;
+  TROVE_ASSIGN_OR_RETURN(bool present, table.Find(TermKey(field, token), &found));
+  if (!present) return Roaring();
+  if (found.value.size() >= kCachedPostingsBytes) {
+    TROVE_ASSIGN_OR_RETURN(auto rows, CachedPostings(found));
+    return Roaring(*rows);
+  }
+  return DecodePostingsValue(found.value, /*term=*/true);
+}
+
+Result<std::shared_ptr<const Roaring>> SegmentReader::SharedPostings(std::string_view field,
+                                                                     std::string_view token) const {
+  TermTableReader table(file_.get(), &meta_.terms, cache_id_);
+  TermValue found;
+  TROVE_ASSIGN_OR_RETURN(bool present, table.Find(TermKey(field, token), &found));
+  if (!present) {
+    static const auto* const kNone = new std::shared_ptr<const Roaring>(new Roaring());
+    return *kNone;
+  }
+  if (found.value.size() >= kCachedPostingsBytes) return CachedPostings(found);
+  TROVE_ASSIGN_OR_RETURN(Roaring rows, DecodePostingsValue(found.value, /*term=*/true));
+  return std::make_shared<const Roaring>(std::move(rows));
+}
+
+Result<std::shared_ptr<const Roaring>> SegmentReader::CachedPostings(const TermValue& found) const {
+  PostingsCache* cache = PostingsCache::Default();
+  if (auto hit = cache->Lookup(cache_id_, found.position)) return hit;
+  TROVE_ASSIGN_OR_RETURN(Roaring rows, DecodePostingsValue(found.value, /*term=*/true));
+  auto shared = std::make_shared<const Roaring>(std::move(rows));
+  cache->Insert(cache_id_, found.position, shared);
+  return shared;
 }
 
 Result<Roaring> SegmentReader::PrefixPostings(std::string_view field,

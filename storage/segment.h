@@ -126,6 +126,11 @@ class SegmentReader {
   // granular term index (exact_term_postings() false) a superset: every row of the granules
   // that hold the token.
   Result<Roaring> Postings(std::string_view field, std::string_view token) const;
+  // The same, shared: the lists of frequent terms (kCachedPostingsBytes or more encoded) go
+  // through PostingsCache::Default(), so a repeated query does not decode them again.
+  Result<std::shared_ptr<const Roaring>> SharedPostings(std::string_view field,
+                                                        std::string_view token) const;
+  static constexpr size_t kCachedPostingsBytes = 256;
   bool exact_term_postings() const { return meta_.term_granule_rows == 0; }
   // Union of the postings of every token of field that starts with prefix (lowercased).
   Result<Roaring> PrefixPostings(std::string_view field, std::string_view prefix) const;
@@ -184,6 +189,8 @@ class SegmentReader {
   // term: a term-index value (granular when the segment's term index is); else a
   // correlation-index value (always rows).
   Result<Roaring> DecodePostingsValue(std::string_view value, bool term) const;
+  // A term-index value's rows through PostingsCache::Default().
+  Result<std::shared_ptr<const Roaring>> CachedPostings(const TermValue& found) const;
 
   std::unique_ptr<RandomAccessFile> file_;
   SegmentMeta meta_;

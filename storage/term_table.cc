@@ -187,18 +187,27 @@ Status BadBlock(const RandomAccessFile& file, const BlockHandle& h) {
 }  // namespace
 
 Result<std::optional<std::string>> TermTableReader::Get(std::string_view key) const {
+  TermValue found;
+  TROVE_ASSIGN_OR_RETURN(bool present, Find(key, &found));
+  if (!present) return std::optional<std::string>();
+  return std::optional<std::string>(std::string(found.value));
+}
+
+Result<bool> TermTableReader::Find(std::string_view key, TermValue* out) const {
   const auto& firsts = meta_->first_keys;
   auto it = std::upper_bound(firsts.begin(), firsts.end(), key,
                              [](std::string_view k, const std::string& f) { return k < f; });
-  if (it == firsts.begin()) return std::optional<std::string>();
+  if (it == firsts.begin()) return false;
   size_t b = static_cast<size_t>(it - firsts.begin()) - 1;
-  TROVE_ASSIGN_OR_RETURN(std::shared_ptr<const TermBlock> block, LoadBlock(b, true));
-  std::string_view value;
-  const int found = block->restart_offsets.empty() ? SeekInBlock(block->raw, key, &value)
-                                                    : SeekInIndexedBlock(*block, key, &value);
+  TROVE_ASSIGN_OR_RETURN(out->block, LoadBlock(b, true));
+  const TermBlock& block = *out->block;
+  const int found = block.restart_offsets.empty() ? SeekInBlock(block.raw, key, &out->value)
+                                                  : SeekInIndexedBlock(block, key, &out->value);
   switch (found) {
-    case 1: return std::optional<std::string>(std::string(value));
-    case 0: return std::optional<std::string>();
+    case 1:
+      out->position = uint64_t{b} << 32 | static_cast<uint64_t>(out->value.data() - block.raw.data());
+      return true;
+    case 0: return false;
     default: return BadBlock(*file_, meta_->blocks[b]);
   }
 }

@@ -67,12 +67,22 @@ class TermTableBuilder {
 // Reads a term table. Thread-safe (no mutable state); the file and meta must outlive it.
 // With a cache_id (unique per open file, as SegmentReader's), decompressed blocks go through
 // TermBlockCache::Default().
+// A value found in a term table, with the block its bytes live in.
+struct TermValue {
+  std::shared_ptr<const TermBlock> block;  // keeps `value` alive
+  std::string_view value;
+  // Unique within one table: block number << 32 | the value's offset in the block.
+  uint64_t position = 0;
+};
+
 class TermTableReader {
  public:
   TermTableReader(const RandomAccessFile* file, const TermTableMeta* meta, uint64_t cache_id = 0)
       : file_(file), meta_(meta), cache_id_(cache_id) {}
   // The value of key, std::nullopt if absent, or Corruption.
   Result<std::optional<std::string>> Get(std::string_view key) const;
+  // The same without copying the value: false if absent.
+  Result<bool> Find(std::string_view key, TermValue* out) const;
   // Calls fn(key, value) for each key starting with prefix, in order, until fn returns false.
   // With fill_cache false, blocks that are not cached are read without being cached (whole
   // table scans by maintenance must not evict the blocks of point lookups).

@@ -94,10 +94,13 @@ TEST(TermBlockCacheTest, ChargesTheBlockBytesAndSplitsTheBudget) {
 
   SetCacheBudget(size_t{80} << 20);
   EXPECT_EQ(TermBlockCache::Default()->capacity(), size_t{10} << 20);
-  EXPECT_EQ(BlockCache::Default()->capacity(), size_t{70} << 20);
+  EXPECT_EQ(PostingsCache::Default()->capacity(), size_t{10} << 20);
+  EXPECT_EQ(BlockCache::Default()->capacity(), size_t{60} << 20);
   SetCacheBudget(0);
   EXPECT_EQ(TermBlockCache::Default()->capacity(), 0u);
+  EXPECT_EQ(PostingsCache::Default()->capacity(), 0u);
   EXPECT_EQ(BlockCache::Default()->capacity(), 0u);
+  SetCacheBudget(size_t{256} << 20);
 }
 
 }  // namespace

@@ -318,6 +318,9 @@ void CheckTerms(const SegmentReader& reader, const std::vector<Event>& rows, std
     auto got = reader.Postings(term.first, term.second);
     ASSERT_TRUE(got.ok()) << got.status().ToString();
     EXPECT_EQ(ToSet(*got), set) << "Postings(" << term.first << ", " << term.second << ")";
+    auto shared = reader.SharedPostings(term.first, term.second);
+    ASSERT_TRUE(shared.ok()) << shared.status().ToString();
+    EXPECT_EQ(ToSet(**shared), set) << "SharedPostings(" << term.first << ", " << term.second << ")";
   }
   std::set<std::string> fields;
   for (const auto& [term, set] : want) fields.insert(term.first);
@@ -620,6 +623,73 @@ TEST(SegmentTest, SingleEvent) {
     e.message = "epoch";
     CheckSegment({Normalized(e)}, SegmentWriteOptions(), seed + 2);
   }
+}
+
+// A frequent term's list is decoded once and then shared from PostingsCache; a rare term's
+// never enters it; both answer the same as brute force, and a closed reader's entries are
+// never found by a new reader of the same file.
+TEST(SegmentTest, FrequentTermPostingsAreCachedAndShared) {
+  std::vector<Event> events;
+  Roaring common, rare;
+  for (uint32_t i = 0; i < 3000; ++i) {
+    Event e;
+    e.time_ns = testing::kSegNow + i;
+    // Every other row: ~1,500 bytes of postings (all rows would be one tiny roaring run).
+    e.message = (i % 2 ? "common word " : "word ") + std::to_string(i * 7919 % 3001);
+    if (i % 500 == 3) {
+      e.message += " rare";
+      rare.add(i);
+    }
+    if (i % 2) common.add(i);
+    events.push_back(Normalized(std::move(e)));
+  }
+  TempDir dir("segment");
+  const std::string path = dir.path() + "/" + SegmentFileName(9);
+  SegmentMeta meta;
+  uint64_t size;
+  ASSERT_TRUE(WriteSegment(FileSystem::Default(), path, 9, 0, events, SegmentWriteOptions(),
+                           &meta, &size)
+                  .ok());
+  auto open = SegmentReader::Open(FileSystem::Default(), path);
+  ASSERT_TRUE(open.ok()) << open.status().ToString();
+  const SegmentReader& reader = **open;
+  PostingsCache* cache = PostingsCache::Default();
+
+  const uint64_t misses = cache->misses(), hits = cache->hits();
+  auto first = reader.SharedPostings("_msg", "common");
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(**first, common);
+  EXPECT_EQ(cache->misses(), misses + 1);
+  auto second = reader.SharedPostings("_msg", "common");
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(second->get(), first->get()) << "the second lookup should share the cached list";
+  EXPECT_EQ(cache->hits(), hits + 1);
+  auto copied = reader.Postings("_msg", "common");
+  ASSERT_TRUE(copied.ok());
+  EXPECT_EQ(*copied, common);
+
+  auto few = reader.SharedPostings("_msg", "rare");
+  ASSERT_TRUE(few.ok());
+  EXPECT_EQ(**few, rare);
+  auto absent = reader.SharedPostings("_msg", "absent");
+  ASSERT_TRUE(absent.ok());
+  EXPECT_TRUE((*absent)->isEmpty());
+  EXPECT_EQ(cache->misses(), misses + 1) << "short lists and absent terms bypass the cache";
+  EXPECT_EQ(cache->hits(), hits + 2);
+
+  auto reopened = SegmentReader::Open(FileSystem::Default(), path);
+  ASSERT_TRUE(reopened.ok());
+  auto again = (*reopened)->SharedPostings("_msg", "common");
+  ASSERT_TRUE(again.ok());
+  EXPECT_NE(again->get(), first->get()) << "a new reader has its own cache entries";
+  EXPECT_EQ(**again, common);
+
+  SetCacheBudget(0);
+  auto uncached = reader.SharedPostings("_msg", "common");
+  SetCacheBudget(size_t{256} << 20);
+  ASSERT_TRUE(uncached.ok());
+  EXPECT_EQ(**uncached, common);
+  EXPECT_NE(uncached->get(), first->get());
 }
 
 TEST(SegmentTest, TenThousandAttributes) {
