@@ -11,6 +11,7 @@ packages=(
   libsimdjson-dev libre2-dev libgtest-dev libgmock-dev libbenchmark-dev
   libsqlite3-dev  # the SQLite FTS5 peer of bench/compare_bench.cc (scripts/bench-compare.sh)
   libjemalloc-dev  # troved's allocator (server/CMakeLists.txt)
+  libdeflate-dev  # CRC-32 of segment blocks (storage/coding.cc)
   libabsl-dev  # also a dependency of libgrpc++-dev; named because storage/ uses it directly
 )
 

@@ -121,7 +121,7 @@ class Decoder {
   const char* end_ = nullptr;
 };
 
-// CRC-32 (zlib's polynomial, hardware-accelerated where zlib has it).
+// CRC-32 (zlib's polynomial; libdeflate's carry-less-multiplication implementation).
 uint32_t Crc32(std::string_view data);
 
 }  // namespace trove
