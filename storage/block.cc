@@ -1,5 +1,7 @@
 #include "storage/block.h"
 
+// ZSTD_c_maxBlockSize (CompressionOptions::zstd_block_bytes) is an experimental parameter.
+#define ZSTD_STATIC_LINKING_ONLY
 #include <zstd.h>
 // ZDICT_trainFromBuffer_fastCover with fixed parameters: the stable ZDICT_trainFromBuffer
 // searches several and costs 4x more per segment written.
@@ -63,6 +65,11 @@ void CompressBlock(std::string_view raw, const CompressionOptions& options, std:
     ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, options.zstd_level);
     // Readers need the content size in the frame (DecodeStoredBlock checks it first).
     ZSTD_CCtx_setParameter(cctx, ZSTD_c_contentSizeFlag, 1);
+#ifdef ZSTD_c_maxBlockSize
+    if (options.zstd_block_bytes != 0) {
+      ZSTD_CCtx_setParameter(cctx, ZSTD_c_maxBlockSize, static_cast<int>(options.zstd_block_bytes));
+    }
+#endif
     if (options.long_distance_matching) {
       ZSTD_CCtx_setParameter(cctx, ZSTD_c_enableLongDistanceMatching, 1);
       // Readers decode with a window limit of 2^27 bytes (zstd's default).

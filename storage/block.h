@@ -33,6 +33,10 @@ struct CompressionOptions {
   int zstd_level = 3;
   // zstd long-distance matching: finds repeats far back in large blocks (cold segments).
   bool long_distance_matching = false;
+  // Most raw bytes per zstd block inside a block's one frame (0: zstd's 128 KiB). A reader of
+  // a block's first rows (BlockPrefix) decompresses whole zstd blocks up to them, so smaller
+  // zstd blocks let it stop sooner. Not part of the format: any reader decodes any size.
+  size_t zstd_block_bytes = 0;
 };
 
 // A zstd dictionary for the frames of one column's framed blocks (kCodecZstdFrames): trained

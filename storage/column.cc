@@ -481,11 +481,14 @@ Status DecodeColumnBlockFrom(const ColumnMeta& column, const ColumnBlockMeta& bl
     }
     raw = framed->head();
   }
+  // A prefix grows from 16 KiB, doubling: hot blocks are written in zstd blocks of 16 KiB
+  // (SegmentWriteOptions::zstd_block_bytes), the unit a prefix read decompresses.
+  constexpr size_t kPrefixStep = 16 << 10;
   // More raw bytes from the source, re-positioning d at offset `at`; false when there are none.
   Decoder d(raw);
   auto more = [&](size_t at) {
     if (source == nullptr || raw.size() >= total) return false;
-    if (!source->Extend(std::max<size_t>(raw.size() * 2, raw.size() + (64 << 10))).ok()) {
+    if (!source->Extend(std::max<size_t>(raw.size() * 2, raw.size() + kPrefixStep)).ok()) {
       return false;  // a damaged stream: the row then fails to decode and names the block
     }
     raw = source->available();
@@ -495,7 +498,7 @@ Status DecodeColumnBlockFrom(const ColumnMeta& column, const ColumnBlockMeta& bl
   auto offset = [&] { return raw.size() - d.remaining(); };
   if (source) {
     // The header: presence byte and bitmap.
-    TROVE_RETURN_IF_ERROR(source->Extend(std::max<size_t>(64 << 10, 1 + (uint64_t{n} + 7) / 8)));
+    TROVE_RETURN_IF_ERROR(source->Extend(std::max<size_t>(kPrefixStep, 1 + (uint64_t{n} + 7) / 8)));
     raw = source->available();
     d = Decoder(raw);
   }

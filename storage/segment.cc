@@ -234,7 +234,7 @@ Status BuildIndexes(const std::vector<const Event*>& events, const SegmentWriteO
   }
 
   StringFile file(&out->bytes);
-  BlockWriter writer(&file, {options.zstd_level, options.long_distance_matching});
+  BlockWriter writer(&file, {options.zstd_level, options.long_distance_matching, options.zstd_block_bytes});
   {
     TermTableBuilder table(&writer, options.term_block_bytes);
     TROVE_RETURN_IF_ERROR(terms.WriteTo(&table, options.term_granule_rows));
@@ -375,7 +375,7 @@ Status WriteSegment(FileSystem* fs, const std::string& path, uint64_t id, int64_
   meta->format_version = options.frame_bytes > 0 ? format::kSegmentFormatVersion2
                                                  : format::kSegmentFormatVersion1;
   TROVE_ASSIGN_OR_RETURN(auto file, fs->NewWritableFile(tmp));
-  BlockWriter writer(file.get(), {options.zstd_level, options.long_distance_matching});
+  BlockWriter writer(file.get(), {options.zstd_level, options.long_distance_matching, options.zstd_block_bytes});
   ColumnLayout layout;
   layout.block_rows = options.block_rows;
   layout.frame_bytes = options.frame_bytes;
@@ -424,6 +424,7 @@ SegmentWriteOptions ColdSegmentWriteOptions() {
   o.long_distance_matching = true;
   o.term_granule_rows = o.block_rows;
   o.frame_bytes = 0;  // format 1: one frame per block compresses best, and cold reads are rare
+  o.zstd_block_bytes = 0;
   return o;
 }
 

@@ -944,6 +944,60 @@ TEST(SegmentTest, SparseReadsOfFramedBlocksMatchWholeBlockReads) {
   CheckSparseReads(odd, seed + 1);
 }
 
+// Hot segments cut an unframed block's zstd frame into zstd blocks of at most 16 KiB, so the
+// reader of one early row of a block of span IDs (~74 KiB raw, one zstd block by default)
+// decompresses a fraction of it; with zstd_block_bytes = 0 it decompresses all of it.
+TEST(SegmentTest, SmallZstdBlocksLetPrefixReadsStopEarly) {
+  std::mt19937_64 rng(testing::TestSeed());
+  std::vector<Event> events;
+  for (int i = 0; i < 8192; ++i) {
+    Event e;
+    e.time_ns = testing::kSegNow + i;
+    char span[17];
+    snprintf(span, sizeof span, "%016llx", static_cast<unsigned long long>(rng()));
+    e.span_id = span;
+    events.push_back(Normalized(std::move(e)));
+  }
+  for (size_t zstd_block_bytes : {size_t{16} << 10, size_t{0}}) {
+    SCOPED_TRACE("zstd_block_bytes " + std::to_string(zstd_block_bytes));
+    SegmentWriteOptions options;
+    options.zstd_block_bytes = zstd_block_bytes;
+    TempDir dir("segment");
+    const std::string path = dir.path() + "/" + SegmentFileName(6);
+    SegmentMeta meta;
+    uint64_t size = 0;
+    ASSERT_TRUE(
+        WriteSegment(FileSystem::Default(), path, 6, 0, events, options, &meta, &size).ok());
+    auto reader = SegmentReader::Open(FileSystem::Default(), path);
+    ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+    const ColumnMeta* spans = (*reader)->FindColumn("span_id", ValueType::kString);
+    ASSERT_NE(spans, nullptr);
+    const BlockHandle& h = spans->blocks[0].handle;
+    ASSERT_EQ(h.codec, format::kCodecZstd);
+    ASSERT_GT(h.raw_size, 64u << 10);
+    ASSERT_LT(h.raw_size, 128u << 10);
+    auto file = FileSystem::Default()->NewRandomAccessFile(path);
+    ASSERT_TRUE(file.ok());
+    BlockPrefix prefix;
+    ASSERT_TRUE(prefix.Open(**file, h).ok());
+    ASSERT_TRUE(prefix.Extend(1).ok());
+    if (zstd_block_bytes != 0) {
+      EXPECT_LT(prefix.available().size(), prefix.total() / 2);
+    } else {
+      EXPECT_EQ(prefix.available().size(), prefix.total());
+    }
+    // Either way the rows read back.
+    Roaring some;
+    some.add(3);
+    some.add(8000);
+    auto got = (*reader)->ReadEvents(some);
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    ASSERT_EQ(got->size(), 2u);
+    EXPECT_EQ((*got)[0].span_id, SortedByTime(events)[3].span_id);
+    EXPECT_EQ((*got)[1].span_id, SortedByTime(events)[8000].span_id);
+  }
+}
+
 TEST(SegmentTest, WriteRefusesNoEvents) {
   TempDir dir("segment");
   SegmentMeta meta;
