@@ -93,34 +93,59 @@ bool SegmentMeta::DecodeFrom(Decoder* d, uint32_t version) {
 
 namespace {
 
-// token → rows, for one field. absl's flat map: building a segment does one lookup per token
-// of every event (this was the ingest profile's top entry with std::unordered_map).
+// trace ID → rows. absl's flat maps here and in FieldTerms: building a segment does one lookup
+// per token of every event (this was the ingest profile's top entry with std::unordered_map).
 using RowLists = absl::flat_hash_map<std::string, std::vector<uint32_t>>;
 
 void AddRow(std::vector<uint32_t>* rows, uint32_t row) {
   if (rows->empty() || rows->back() != row) rows->push_back(row);
 }
 
+// The terms of one field while a segment is built: token → slot in `lists` (slots never move,
+// unlike the values of a flat map), and a memo of whole values → their tokens' slots.
+struct FieldTerms {
+  absl::flat_hash_map<std::string, uint32_t> slots;
+  std::vector<std::vector<uint32_t>> lists;  // rows per slot
+  absl::flat_hash_map<std::string, std::vector<uint32_t>> memo;
+};
+
 // Collects field → token → rows while a segment is built. Callers look a field up once
 // (Field) and then add text to it per row.
 class TermCollector {
  public:
-  // The token lists of one field; stays valid for the collector's lifetime.
-  RowLists* Field(std::string_view field) {
+  // Distinct values a field's memo holds at most: services, hosts, routes, users and
+  // latencies repeat (a few thousand values over 100k rows); a field of unique values stops
+  // being memoised there.
+  static constexpr size_t kMemoValues = 16384;
+
+  // The terms of one field; stays valid for the collector's lifetime.
+  FieldTerms* Field(std::string_view field) {
     auto it = fields_.find(field);
-    if (it == fields_.end()) it = fields_.emplace(std::string(field), RowLists()).first;
+    if (it == fields_.end()) it = fields_.emplace(std::string(field), FieldTerms()).first;
     return &it->second;
   }
 
   // Cost: one hash lookup per token; allocation only for a token new to the field.
-  void AddText(RowLists* tokens, std::string_view text, uint32_t row) {
+  void AddText(FieldTerms* terms, std::string_view text, uint32_t row) {
     index::ForEachToken(text, [&](std::string_view token) {
-      lower_.resize(token.size());
-      for (size_t i = 0; i < token.size(); ++i) lower_[i] = index::AsciiLower(token[i]);
-      auto it = tokens->find(lower_);
-      if (it == tokens->end()) it = tokens->emplace(lower_, std::vector<uint32_t>()).first;
-      AddRow(&it->second, row);
+      AddRow(&terms->lists[Slot(terms, token)], row);
     });
+  }
+
+  // AddText for a value that is likely to repeat: a value seen before in the field costs one
+  // hash lookup instead of tokenizing it and one lookup per token.
+  void AddValue(FieldTerms* terms, std::string_view value, uint32_t row) {
+    // absl's string_view (Debian's abseil does not alias std's) for the heterogeneous lookup.
+    auto it = terms->memo.find(absl::string_view(value.data(), value.size()));
+    if (it == terms->memo.end()) {
+      if (terms->memo.size() >= kMemoValues) return AddText(terms, value, row);
+      std::vector<uint32_t> value_slots;
+      index::ForEachToken(value, [&](std::string_view token) {
+        value_slots.push_back(Slot(terms, token));
+      });
+      it = terms->memo.emplace(std::string(value), std::move(value_slots)).first;
+    }
+    for (uint32_t slot : it->second) AddRow(&terms->lists[slot], row);
   }
 
   // With granule_rows > 0, each term lists the granules (row / granule_rows) that hold it
@@ -128,13 +153,13 @@ class TermCollector {
   Status WriteTo(TermTableBuilder* table, uint32_t granule_rows) {
     std::string encoded;
     std::vector<uint32_t> granules;
-    for (auto& [field, tokens] : fields_) {
-      std::vector<std::pair<std::string_view, std::vector<uint32_t>*>> sorted;
-      sorted.reserve(tokens.size());
-      for (auto& [token, rows] : tokens) sorted.emplace_back(token, &rows);
+    for (auto& [field, terms] : fields_) {
+      std::vector<std::pair<std::string_view, uint32_t>> sorted(terms.slots.begin(),
+                                                                terms.slots.end());
       std::sort(sorted.begin(), sorted.end());
-      for (auto& [token, rows] : sorted) {
+      for (auto& [token, slot] : sorted) {
         encoded.clear();
+        std::vector<uint32_t>* rows = &terms.lists[slot];
         if (granule_rows != 0) {
           granules.clear();
           for (uint32_t row : *rows) {
@@ -153,9 +178,18 @@ class TermCollector {
   }
 
  private:
+  // The slot of token (lowercased) in the field, made on first sight.
+  uint32_t Slot(FieldTerms* terms, std::string_view token) {
+    lower_.resize(token.size());
+    for (size_t i = 0; i < token.size(); ++i) lower_[i] = index::AsciiLower(token[i]);
+    auto [it, inserted] = terms->slots.try_emplace(lower_, static_cast<uint32_t>(terms->lists.size()));
+    if (inserted) terms->lists.emplace_back();
+    return it->second;
+  }
+
   // Ordered: the term table is written field by field in key order. Nodes never move, so the
-  // RowLists pointers handed out stay valid.
-  std::map<std::string, RowLists, std::less<>> fields_;
+  // FieldTerms pointers handed out stay valid.
+  std::map<std::string, FieldTerms, std::less<>> fields_;
   std::string lower_;
 };
 
@@ -195,20 +229,20 @@ struct IndexBlocks {
 Status BuildIndexes(const std::vector<const Event*>& events, const SegmentWriteOptions& options,
                     IndexBlocks* out) {
   TermCollector terms;
-  RowLists* level_terms = terms.Field(kFieldLevel);
-  RowLists* service_terms = terms.Field(kFieldService);
-  RowLists* host_terms = terms.Field(kFieldHost);
-  RowLists* message_terms = terms.Field(kFieldMessage);
+  FieldTerms* level_terms = terms.Field(kFieldLevel);
+  FieldTerms* service_terms = terms.Field(kFieldService);
+  FieldTerms* host_terms = terms.Field(kFieldHost);
+  FieldTerms* message_terms = terms.Field(kFieldMessage);
   RowLists traces;
   std::string encoded_id;
   // As for columns: the attribute at position i usually has the key of the previous event's.
-  std::vector<std::pair<std::string_view, RowLists*>> recent_fields;
+  std::vector<std::pair<std::string_view, FieldTerms*>> recent_fields;
   const auto rows = static_cast<uint32_t>(events.size());
   for (uint32_t row = 0; row < rows; ++row) {
     const Event& e = *events[row];
-    terms.AddText(level_terms, LevelName(e.level), row);
-    terms.AddText(service_terms, e.service, row);
-    terms.AddText(host_terms, e.host, row);
+    terms.AddValue(level_terms, LevelName(e.level), row);
+    terms.AddValue(service_terms, e.service, row);
+    terms.AddValue(host_terms, e.host, row);
     terms.AddText(message_terms, e.message, row);
     if (!e.trace_id.empty()) {
       encoded_id.clear();
@@ -226,9 +260,9 @@ Status BuildIndexes(const std::vector<const Event*>& events, const SegmentWriteO
         tokens = terms.Field(a.key);
       }
       if (const auto* s = std::get_if<std::string>(&a.value)) {
-        terms.AddText(tokens, *s, row);
+        terms.AddValue(tokens, *s, row);
       } else {
-        terms.AddText(tokens, ValueToString(a.value), row);
+        terms.AddValue(tokens, ValueToString(a.value), row);
       }
     }
   }

@@ -3,6 +3,7 @@
 // plain text (each timestamp format, level words, multi-line joining), plus the line reader
 // and the JSON-lines output that `trove search --json` prints.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -538,8 +539,9 @@ TEST(TextLines, NulAndInvalidBytesAreKept) {
 class LineReaderTest : public ::testing::Test {
  protected:
   std::string Write(std::string_view content) {
-    const std::string path =
-        ::testing::TempDir() + "/line_reader_" + std::to_string(counter_++) + ".txt";
+    // ctest runs tests as parallel processes: the pid keeps two tests' files apart.
+    const std::string path = ::testing::TempDir() + "/line_reader_" +
+                             std::to_string(getpid()) + "_" + std::to_string(counter_++) + ".txt";
     std::ofstream(path, std::ios::binary) << content;
     paths_.push_back(path);
     return path;
