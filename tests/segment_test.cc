@@ -692,6 +692,28 @@ TEST(SegmentTest, FrequentTermPostingsAreCachedAndShared) {
   EXPECT_NE(uncached->get(), first->get());
 }
 
+// Field values are memoised per segment up to a cap (TermCollector::kMemoValues); a field
+// with more distinct values goes on token by token. Both halves answer as brute force does.
+TEST(SegmentTest, ManyDistinctValuesOfOneField) {
+  const uint64_t seed = testing::TestSeed();
+  SCOPED_TRACE("TROVE_SEED=" + std::to_string(seed));
+  std::mt19937_64 rng(seed);
+  std::vector<Event> events;
+  for (int i = 0; i < 20000; ++i) {
+    Event e;
+    e.time_ns = testing::kSegNow + i;
+    e.service = i % 3 ? "api" : "Payment Gateway";
+    // Unique for the first 17000 events, then repeats of early values.
+    const int id = i < 17000 ? i : static_cast<int>(rng() % 100);
+    e.attributes = {{"req", "Req-" + std::to_string(id) + " shared"},
+                    {"n", static_cast<int64_t>(id % 50)}};
+    events.push_back(Normalized(std::move(e)));
+  }
+  SegmentWriteOptions options;
+  options.block_rows = 4096;
+  CheckSegment(events, options, seed);
+}
+
 TEST(SegmentTest, TenThousandAttributes) {
   const uint64_t seed = testing::TestSeed();
   SCOPED_TRACE("TROVE_SEED=" + std::to_string(seed));
