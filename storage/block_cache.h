@@ -112,9 +112,9 @@ class BlockCache : public SharedLruCache<ColumnBlock> {
  public:
   using SharedLruCache::SharedLruCache;
   using SharedLruCache::Insert;
-  // The cache SegmentReaders use: 224 MiB by default (with the term cache's 32 MiB, the 256 MiB
-  // that SetCacheBudget splits), room for the hot blocks of a few million events while staying
-  // a quarter of the 1 GiB server budget.
+  // The cache SegmentReaders use: 192 MiB by default (with the term and postings caches'
+  // 32 MiB each, the 256 MiB that SetCacheBudget splits), room for the hot blocks of a few
+  // million events while staying a quarter of the 1 GiB server budget.
   static BlockCache* Default();
   void Insert(uint64_t reader, uint64_t offset, std::shared_ptr<const ColumnBlock> block) {
     const size_t charge = Charge(*block);
