@@ -1,5 +1,6 @@
 #include "query/aggregator.h"
 
+#include <algorithm>
 #include <cmath>
 #include <unordered_map>
 
@@ -254,6 +255,15 @@ Status StatsAccumulator::AddEvent(const Event& event) {
 Status StatsAccumulator::AddSegmentRows(const SegmentReader& segment, const Roaring& rows,
                                         const QueryContext& ctx) {
   if (rows.isEmpty()) return Status::OK();
+  // `stats count()` and the like (no keys, only counts): the answer is the set's size.
+  if (keys_.empty() && std::all_of(aggregates_.begin(), aggregates_.end(), [](const Aggregate& a) {
+        return a.fn == Aggregate::Fn::kCount;
+      })) {
+    TROVE_ASSIGN_OR_RETURN(auto* states, GroupFor({}));
+    const uint64_t n = rows.cardinality();
+    for (AggState& state : *states) state.count += n;
+    return Status::OK();
+  }
   const ColumnMeta* time = segment.FindColumn(kFieldTime, ValueType::kInt64);
   if (!time) return Status::Corruption(segment.path() + ": no _time column");
   std::vector<KeyInterner> keys;
