@@ -24,12 +24,22 @@ PostingsCache* PostingsCache::Default() {
   return cache;
 }
 
-size_t BlockCache::Charge(const ColumnBlock& b) {
+size_t CacheCharge(const ColumnBlock& b) {
   size_t n = sizeof(ColumnBlock) + b.present.capacity() + b.ints.capacity() * sizeof(int64_t) +
              b.doubles.capacity() * sizeof(double) + b.dict_ids.capacity() * sizeof(uint32_t) +
              b.string_data.capacity() + b.string_ends.capacity() * sizeof(uint32_t) +
              b.decoded_rows.capacity() * sizeof(uint32_t);
   return n;  // the shared dictionary is charged to nobody: one per column, small
+}
+
+size_t CacheCharge(const TermBlock& block) {
+  return sizeof(TermBlock) + block.raw.capacity() + block.restart_keys.capacity() +
+         4 * (block.restart_ends.capacity() + block.restart_offsets.capacity()) +
+         64;  // 64: list + map nodes
+}
+
+size_t CacheCharge(const Roaring& rows) {
+  return sizeof(Roaring) + rows.getSizeInBytes(false) + 64;
 }
 
 void SetCacheBudget(size_t total_bytes) {

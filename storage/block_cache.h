@@ -19,7 +19,12 @@
 
 namespace trove {
 
-// An LRU of shared, immutable values charged by the caller's estimate of their heap bytes.
+// Approximate heap bytes each kind of cached value holds: what it is charged in its cache.
+size_t CacheCharge(const ColumnBlock& block);
+size_t CacheCharge(const TermBlock& block);
+size_t CacheCharge(const Roaring& rows);
+
+// An LRU of shared, immutable values charged by an estimate of their heap bytes.
 template <typename V>
 class SharedLruCache {
  public:
@@ -37,6 +42,11 @@ class SharedLruCache {
     return it->second->value;
   }
 
+  // Charged CacheCharge(*value).
+  void Insert(uint64_t reader, uint64_t offset, std::shared_ptr<const V> value) {
+    const size_t charge = CacheCharge(*value);
+    Insert(reader, offset, std::move(value), charge);
+  }
   // A value charged over a quarter of the capacity is not kept: one huge block must not flush
   // the cache.
   void Insert(uint64_t reader, uint64_t offset, std::shared_ptr<const V> value, size_t charge) {
@@ -111,17 +121,11 @@ class SharedLruCache {
 class BlockCache : public SharedLruCache<ColumnBlock> {
  public:
   using SharedLruCache::SharedLruCache;
-  using SharedLruCache::Insert;
   // The cache SegmentReaders use: 192 MiB by default (with the term and postings caches'
   // 32 MiB each, the 256 MiB that SetCacheBudget splits), room for the hot blocks of a few
   // million events while staying a quarter of the 1 GiB server budget.
   static BlockCache* Default();
-  void Insert(uint64_t reader, uint64_t offset, std::shared_ptr<const ColumnBlock> block) {
-    const size_t charge = Charge(*block);
-    Insert(reader, offset, std::move(block), charge);
-  }
-  // Approximate heap bytes held by a decoded block.
-  static size_t Charge(const ColumnBlock& block);
+  static size_t Charge(const ColumnBlock& block) { return CacheCharge(block); }
 };
 
 // Decompressed term-table blocks (storage/term_table.h): the term index and the correlation-ID
@@ -130,15 +134,7 @@ class BlockCache : public SharedLruCache<ColumnBlock> {
 class TermBlockCache : public SharedLruCache<TermBlock> {
  public:
   using SharedLruCache::SharedLruCache;
-  using SharedLruCache::Insert;
   static TermBlockCache* Default();  // 32 MiB by default
-  void Insert(uint64_t reader, uint64_t offset, std::shared_ptr<const TermBlock> block) {
-    const size_t charge = sizeof(TermBlock) + block->raw.capacity() +
-                          block->restart_keys.capacity() +
-                          4 * (block->restart_ends.capacity() + block->restart_offsets.capacity()) +
-                          64;  // 64: list + map nodes
-    Insert(reader, offset, std::move(block), charge);
-  }
 };
 
 // Decoded posting lists of frequent terms (SegmentReader::SharedPostings), keyed by the
@@ -148,12 +144,7 @@ class TermBlockCache : public SharedLruCache<TermBlock> {
 class PostingsCache : public SharedLruCache<Roaring> {
  public:
   using SharedLruCache::SharedLruCache;
-  using SharedLruCache::Insert;
   static PostingsCache* Default();  // 32 MiB by default
-  void Insert(uint64_t reader, uint64_t position, std::shared_ptr<const Roaring> rows) {
-    const size_t charge = sizeof(Roaring) + rows->getSizeInBytes(false) + 64;
-    Insert(reader, position, std::move(rows), charge);
-  }
 };
 
 // Splits total_bytes between the default caches: 1/8 to term blocks (one 16 KiB block per

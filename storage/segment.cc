@@ -182,7 +182,8 @@ class TermCollector {
   uint32_t Slot(FieldTerms* terms, std::string_view token) {
     lower_.resize(token.size());
     for (size_t i = 0; i < token.size(); ++i) lower_[i] = index::AsciiLower(token[i]);
-    auto [it, inserted] = terms->slots.try_emplace(lower_, static_cast<uint32_t>(terms->lists.size()));
+    const auto next = static_cast<uint32_t>(terms->lists.size());
+    auto [it, inserted] = terms->slots.try_emplace(lower_, next);
     if (inserted) terms->lists.emplace_back();
     return it->second;
   }
@@ -224,6 +225,11 @@ struct IndexBlocks {
   std::string bytes;
   TermTableMeta terms, traces;
 };
+
+// How a segment's blocks (columns and indexes alike) are compressed.
+CompressionOptions BlockCompression(const SegmentWriteOptions& options) {
+  return {options.zstd_level, options.long_distance_matching, options.zstd_block_bytes};
+}
 
 // Tokenizes the events (in row order) and writes both indexes into *out.
 Status BuildIndexes(const std::vector<const Event*>& events, const SegmentWriteOptions& options,
@@ -268,7 +274,7 @@ Status BuildIndexes(const std::vector<const Event*>& events, const SegmentWriteO
   }
 
   StringFile file(&out->bytes);
-  BlockWriter writer(&file, {options.zstd_level, options.long_distance_matching, options.zstd_block_bytes});
+  BlockWriter writer(&file, BlockCompression(options));
   {
     TermTableBuilder table(&writer, options.term_block_bytes);
     TROVE_RETURN_IF_ERROR(terms.WriteTo(&table, options.term_granule_rows));
@@ -409,7 +415,7 @@ Status WriteSegment(FileSystem* fs, const std::string& path, uint64_t id, int64_
   meta->format_version = options.frame_bytes > 0 ? format::kSegmentFormatVersion2
                                                  : format::kSegmentFormatVersion1;
   TROVE_ASSIGN_OR_RETURN(auto file, fs->NewWritableFile(tmp));
-  BlockWriter writer(file.get(), {options.zstd_level, options.long_distance_matching, options.zstd_block_bytes});
+  BlockWriter writer(file.get(), BlockCompression(options));
   ColumnLayout layout;
   layout.block_rows = options.block_rows;
   layout.frame_bytes = options.frame_bytes;
@@ -587,15 +593,8 @@ uint64_t SegmentReader::IndexTailBytes() const {
 }
 
 Result<Roaring> SegmentReader::Postings(std::string_view field, std::string_view token) const {
-  TermTableReader table(file_.get(), &meta_.terms, cache_id_);
-  TermValue found;
-  TROVE_ASSIGN_OR_RETURN(bool present, table.Find(TermKey(field, token), &found));
-  if (!present) return Roaring();
-  if (found.value.size() >= kCachedPostingsBytes) {
-    TROVE_ASSIGN_OR_RETURN(auto rows, CachedPostings(found));
-    return Roaring(*rows);
-  }
-  return DecodePostingsValue(found.value, /*term=*/true);
+  TROVE_ASSIGN_OR_RETURN(auto rows, SharedPostings(field, token));
+  return Roaring(*rows);
 }
 
 Result<std::shared_ptr<const Roaring>> SegmentReader::SharedPostings(std::string_view field,
@@ -607,17 +606,16 @@ Result<std::shared_ptr<const Roaring>> SegmentReader::SharedPostings(std::string
     static const auto* const kNone = new std::shared_ptr<const Roaring>(new Roaring());
     return *kNone;
   }
-  if (found.value.size() >= kCachedPostingsBytes) return CachedPostings(found);
-  TROVE_ASSIGN_OR_RETURN(Roaring rows, DecodePostingsValue(found.value, /*term=*/true));
-  return std::make_shared<const Roaring>(std::move(rows));
-}
-
-Result<std::shared_ptr<const Roaring>> SegmentReader::CachedPostings(const TermValue& found) const {
+  // Frequent terms' lists are decoded once and shared from the cache; short ones are cheaper to
+  // decode than to cache.
+  const bool cached = found.value.size() >= kCachedPostingsBytes;
   PostingsCache* cache = PostingsCache::Default();
-  if (auto hit = cache->Lookup(cache_id_, found.position)) return hit;
+  if (cached) {
+    if (auto hit = cache->Lookup(cache_id_, found.position)) return hit;
+  }
   TROVE_ASSIGN_OR_RETURN(Roaring rows, DecodePostingsValue(found.value, /*term=*/true));
   auto shared = std::make_shared<const Roaring>(std::move(rows));
-  cache->Insert(cache_id_, found.position, shared);
+  if (cached) cache->Insert(cache_id_, found.position, shared);
   return shared;
 }
 

@@ -193,8 +193,6 @@ class SegmentReader {
   // term: a term-index value (granular when the segment's term index is); else a
   // correlation-index value (always rows).
   Result<Roaring> DecodePostingsValue(std::string_view value, bool term) const;
-  // A term-index value's rows through PostingsCache::Default().
-  Result<std::shared_ptr<const Roaring>> CachedPostings(const TermValue& found) const;
 
   std::unique_ptr<RandomAccessFile> file_;
   SegmentMeta meta_;
