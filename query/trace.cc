@@ -123,7 +123,7 @@ Result<Trace> CollectTrace(const Snapshot& snapshot, std::string_view id,
     Status s = ctx.Check();
     if (!s.ok()) return error.Set(s);
     if (rows[i].isEmpty()) return;
-    auto events = segments[i]->ReadEvents(rows[i]);
+    auto events = segments[i]->ReadTraceEvents(rows[i], id);
     if (!events.ok()) return error.Set(events.status());
     per_segment[i] = std::move(*events);
   });

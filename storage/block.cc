@@ -91,6 +91,10 @@ ZstdDictionary::~ZstdDictionary() {
   ZSTD_freeDDict(ddict_);
 }
 
+size_t ZstdDictionary::bytes() const {
+  return (cdict_ ? ZSTD_sizeof_CDict(cdict_) : 0) + (ddict_ ? ZSTD_sizeof_DDict(ddict_) : 0);
+}
+
 std::string ZstdDictionary::Train(const std::vector<std::string_view>& samples, size_t max_bytes) {
   std::string joined;
   std::vector<size_t> sizes;

@@ -57,6 +57,8 @@ class ZstdDictionary {
 
   ZSTD_CDict_s* cdict() const { return cdict_; }
   ZSTD_DDict_s* ddict() const { return ddict_; }
+  // Heap bytes held (zstd's digested tables).
+  size_t bytes() const;
 
  private:
   ZstdDictionary() = default;

@@ -14,6 +14,7 @@
 #include <unordered_map>
 
 #include <roaring/roaring.hh>
+#include "storage/block.h"
 #include "storage/column.h"
 #include "storage/term_table.h"
 
@@ -23,70 +24,29 @@ namespace trove {
 size_t CacheCharge(const ColumnBlock& block);
 size_t CacheCharge(const TermBlock& block);
 size_t CacheCharge(const Roaring& rows);
+size_t CacheCharge(const StringTable& dictionary);
+size_t CacheCharge(const ZstdDictionary& dictionary);
 
-// An LRU of shared, immutable values charged by an estimate of their heap bytes.
-template <typename V>
-class SharedLruCache {
+// The LRU behind every cache: shared, immutable values charged by an estimate of their heap
+// bytes, held type-erased. One (reader, offset) key always holds values of one type: the typed
+// front ends below keep their key spaces apart.
+class LruCacheCore {
  public:
-  explicit SharedLruCache(size_t capacity_bytes) : capacity_(capacity_bytes) {}
-
-  std::shared_ptr<const V> Lookup(uint64_t reader, uint64_t offset) {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = map_.find(Key{reader, offset});
-    if (it == map_.end()) {
-      ++misses_;
-      return nullptr;
-    }
-    ++hits_;
-    lru_.splice(lru_.begin(), lru_, it->second);
-    return it->second->value;
-  }
-
-  // Charged CacheCharge(*value).
-  void Insert(uint64_t reader, uint64_t offset, std::shared_ptr<const V> value) {
-    const size_t charge = CacheCharge(*value);
-    Insert(reader, offset, std::move(value), charge);
-  }
-  // A value charged over a quarter of the capacity is not kept: one huge block must not flush
-  // the cache.
-  void Insert(uint64_t reader, uint64_t offset, std::shared_ptr<const V> value, size_t charge) {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (charge > capacity_ / 4) return;
-    Key key{reader, offset};
-    auto it = map_.find(key);
-    if (it != map_.end()) {
-      usage_ -= it->second->charge;
-      lru_.erase(it->second);
-      map_.erase(it);
-    }
-    lru_.push_front(Entry{key, std::move(value), charge});
-    map_[key] = lru_.begin();
-    usage_ += charge;
-    EvictLocked();
-  }
+  explicit LruCacheCore(size_t capacity_bytes) : capacity_(capacity_bytes) {}
 
   // Evicts down to the new capacity; 0 disables caching.
-  void SetCapacity(size_t capacity_bytes) {
-    std::lock_guard<std::mutex> lock(mu_);
-    capacity_ = capacity_bytes;
-    EvictLocked();
-  }
-  size_t capacity() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return capacity_;
-  }
-  size_t usage() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return usage_;
-  }
-  uint64_t hits() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return hits_;
-  }
-  uint64_t misses() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return misses_;
-  }
+  void SetCapacity(size_t capacity_bytes);
+  size_t capacity() const;
+  size_t usage() const;
+  uint64_t hits() const;
+  uint64_t misses() const;
+
+ protected:
+  std::shared_ptr<const void> LookupErased(uint64_t reader, uint64_t offset);
+  // A value charged over a quarter of the capacity is not kept: one huge block must not flush
+  // the cache.
+  void InsertErased(uint64_t reader, uint64_t offset, std::shared_ptr<const void> value,
+                    size_t charge);
 
  private:
   struct Key {
@@ -98,23 +58,36 @@ class SharedLruCache {
   };
   struct Entry {
     Key key;
-    std::shared_ptr<const V> value;
+    std::shared_ptr<const void> value;
     size_t charge;
   };
-  void EvictLocked() {
-    while (usage_ > capacity_ && !lru_.empty()) {
-      usage_ -= lru_.back().charge;
-      map_.erase(lru_.back().key);
-      lru_.pop_back();
-    }
-  }
+  void EvictLocked();
 
   mutable std::mutex mu_;
   size_t capacity_;
   size_t usage_ = 0;
   uint64_t hits_ = 0, misses_ = 0;
   std::list<Entry> lru_;  // most recent first
-  std::unordered_map<Key, typename std::list<Entry>::iterator, KeyHash> map_;
+  std::unordered_map<Key, std::list<Entry>::iterator, KeyHash> map_;
+};
+
+// An LRU of values of type V.
+template <typename V>
+class SharedLruCache : public LruCacheCore {
+ public:
+  using LruCacheCore::LruCacheCore;
+
+  std::shared_ptr<const V> Lookup(uint64_t reader, uint64_t offset) {
+    return std::static_pointer_cast<const V>(LookupErased(reader, offset));
+  }
+  // Charged CacheCharge(*value).
+  void Insert(uint64_t reader, uint64_t offset, std::shared_ptr<const V> value) {
+    const size_t charge = CacheCharge(*value);
+    InsertErased(reader, offset, std::move(value), charge);
+  }
+  void Insert(uint64_t reader, uint64_t offset, std::shared_ptr<const V> value, size_t charge) {
+    InsertErased(reader, offset, std::move(value), charge);
+  }
 };
 
 // Decoded column blocks.
@@ -126,6 +99,21 @@ class BlockCache : public SharedLruCache<ColumnBlock> {
   // million events while staying a quarter of the 1 GiB server budget.
   static BlockCache* Default();
   static size_t Charge(const ColumnBlock& block) { return CacheCharge(block); }
+
+  // Column dictionaries (a dictionary-encoded column's StringTable, a framed column's zstd
+  // dictionary) share the blocks' LRU and budget, so a large store's readers do not each keep
+  // theirs for life. Keyed by the dictionary block's offset with bit 62 set (block offsets are
+  // below 2^62; partial blocks use bit 63); each such block holds one kind of dictionary.
+  template <typename D>
+  std::shared_ptr<const D> LookupDictionary(uint64_t reader, uint64_t offset) {
+    return std::static_pointer_cast<const D>(LookupErased(reader, offset | kDictionaryBit));
+  }
+  template <typename D>
+  void InsertDictionary(uint64_t reader, uint64_t offset, std::shared_ptr<const D> dictionary) {
+    const size_t charge = CacheCharge(*dictionary);
+    InsertErased(reader, offset | kDictionaryBit, std::move(dictionary), charge);
+  }
+  static constexpr uint64_t kDictionaryBit = uint64_t{1} << 62;
 };
 
 // Decompressed term-table blocks (storage/term_table.h): the term index and the correlation-ID

@@ -549,8 +549,6 @@ Result<std::shared_ptr<SegmentReader>> SegmentReader::Open(std::unique_ptr<Rando
   }
   auto reader =
       std::shared_ptr<SegmentReader>(new SegmentReader(std::move(file), std::move(meta), tier));
-  reader->dict_cache_.resize(reader->meta_.columns.size());
-  reader->zdict_cache_.resize(reader->meta_.columns.size());
   reader->meta_offset_ = mh.offset;
   return reader;
 }
@@ -684,29 +682,26 @@ const ColumnMeta* SegmentReader::FindColumn(std::string_view name, ValueType typ
 Result<std::shared_ptr<const StringTable>> SegmentReader::Dictionary(
     const ColumnMeta& column) const {
   if (column.encoding != format::kEncodingStringDict) return std::shared_ptr<const StringTable>();
-  size_t index = static_cast<size_t>(&column - meta_.columns.data());
-  {
-    std::lock_guard<std::mutex> lock(dict_mu_);
-    if (dict_cache_[index]) return dict_cache_[index];
+  BlockCache* cache = BlockCache::Default();
+  if (auto hit = cache->LookupDictionary<StringTable>(cache_id_, column.dictionary.offset)) {
+    return hit;
   }
   std::string raw;
   TROVE_RETURN_IF_ERROR(ReadBlock(*file_, column.dictionary, &raw));
   auto dict = std::make_shared<StringTable>();
   Status s = dict->Decode(raw, column.dictionary_size);
   if (!s.ok()) return Status::Corruption(path() + ": column '" + column.name + "': " + s.message());
-  std::lock_guard<std::mutex> lock(dict_mu_);
-  dict_cache_[index] = dict;
-  return std::shared_ptr<const StringTable>(dict);
+  std::shared_ptr<const StringTable> out = std::move(dict);
+  cache->InsertDictionary(cache_id_, column.dictionary.offset, out);
+  return out;
 }
 
 Result<std::shared_ptr<const ZstdDictionary>> SegmentReader::FrameDictionary(
     const ColumnMeta& column) const {
   if (column.zstd_dictionary.size == 0) return std::shared_ptr<const ZstdDictionary>();
-  size_t index = static_cast<size_t>(&column - meta_.columns.data());
-  {
-    std::lock_guard<std::mutex> lock(dict_mu_);
-    if (zdict_cache_[index]) return zdict_cache_[index];
-  }
+  BlockCache* cache = BlockCache::Default();
+  const uint64_t offset = column.zstd_dictionary.offset;
+  if (auto hit = cache->LookupDictionary<ZstdDictionary>(cache_id_, offset)) return hit;
   std::string raw;
   TROVE_RETURN_IF_ERROR(ReadBlock(*file_, column.zstd_dictionary, &raw));
   std::shared_ptr<const ZstdDictionary> dict = ZstdDictionary::ForDecompression(raw);
@@ -714,8 +709,7 @@ Result<std::shared_ptr<const ZstdDictionary>> SegmentReader::FrameDictionary(
     return Status::Corruption(path() + ": column '" + column.name +
                               "': its zstd dictionary is not one");
   }
-  std::lock_guard<std::mutex> lock(dict_mu_);
-  zdict_cache_[index] = dict;
+  cache->InsertDictionary(cache_id_, offset, dict);
   return dict;
 }
 
@@ -800,9 +794,16 @@ Result<std::vector<Event>> SegmentReader::ReadEvents(
   return ReadEventsImpl(rows, fields, true);
 }
 
+Result<std::vector<Event>> SegmentReader::ReadTraceEvents(const Roaring& rows,
+                                                          std::string_view trace_id) const {
+  if (trace_id.empty()) return Status::InvalidArgument("empty trace ID");
+  return ReadEventsImpl(rows, nullptr, true, trace_id);
+}
+
 Result<std::vector<Event>> SegmentReader::ReadEventsImpl(const Roaring& rows,
                                                          const std::vector<std::string>* fields,
-                                                         bool fill_cache) const {
+                                                         bool fill_cache,
+                                                         std::string_view known_trace_id) const {
   std::vector<Event> events(rows.cardinality());
   if (events.empty()) return events;
   if (rows.maximum() >= meta_.rows) {
@@ -825,6 +826,9 @@ Result<std::vector<Event>> SegmentReader::ReadEventsImpl(const Roaring& rows,
   for (const ColumnMeta& c : meta_.columns) {
     if (fields && std::find(fields->begin(), fields->end(), c.name) == fields->end()) continue;
     if (c.present == 0) continue;
+    if (!known_trace_id.empty() && c.kind != format::kKindAttribute && c.name == kFieldTraceId) {
+      continue;
+    }
     for (size_t k = 0; k < wanted.size();) {
       const size_t b = c.BlockForRow(wanted[k]);
       if (b >= c.blocks.size()) {
@@ -873,6 +877,9 @@ Result<std::vector<Event>> SegmentReader::ReadEventsImpl(const Roaring& rows,
       const uint32_t j = block.Slot(wanted[k] - block.first_row);
       if (block.IsPresent(j)) SetField(*r.column, block, j, &events[k]);
     }
+  }
+  if (!known_trace_id.empty()) {
+    for (Event& e : events) e.trace_id = known_trace_id;
   }
   return events;
 }

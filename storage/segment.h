@@ -173,6 +173,11 @@ class SegmentReader {
   // queries: "_msg", "service", an attribute key…); without, every field.
   Result<std::vector<Event>> ReadEvents(
       const Roaring& rows, const std::vector<std::string>* fields = nullptr) const;
+  // The events of one trace at `rows`, its TraceRows(trace_id): as ReadEvents, but the
+  // trace_id column is not read (the correlation index already says every row holds
+  // trace_id), which saves a block decode of random IDs per trace.
+  Result<std::vector<Event>> ReadTraceEvents(const Roaring& rows,
+                                             std::string_view trace_id) const;
   // Every event, without filling the block cache (merges, maintenance).
   Result<std::vector<Event>> ReadAllEvents() const;
 
@@ -184,11 +189,15 @@ class SegmentReader {
   // RowsOfBlock's answer when the cache holds it (no I/O), else null.
   std::shared_ptr<const ColumnBlock> CachedRows(const ColumnMeta& column, size_t block,
                                                 const std::vector<uint32_t>& rows) const;
+  // With a non-empty known_trace_id, the trace_id column is skipped and every event gets it.
   Result<std::vector<Event>> ReadEventsImpl(const Roaring& rows,
                                             const std::vector<std::string>* fields,
-                                            bool fill_cache) const;
+                                            bool fill_cache,
+                                            std::string_view known_trace_id = {}) const;
+  // A dictionary-encoded column's values, or null for other encodings. Through
+  // BlockCache::Default() (LookupDictionary): decoded on first use, kept while in use.
   Result<std::shared_ptr<const StringTable>> Dictionary(const ColumnMeta& column) const;
-  // The zstd dictionary of a column's frames, or null when it has none.
+  // The zstd dictionary of a column's frames, or null when it has none. Cached the same way.
   Result<std::shared_ptr<const ZstdDictionary>> FrameDictionary(const ColumnMeta& column) const;
   // term: a term-index value (granular when the segment's term index is); else a
   // correlation-index value (always rows).
@@ -199,9 +208,6 @@ class SegmentReader {
   const Tier tier_;
   const uint64_t cache_id_;
   uint64_t meta_offset_ = 0;  // unique per reader in this process: the block cache key
-  mutable std::mutex dict_mu_;
-  mutable std::vector<std::shared_ptr<const StringTable>> dict_cache_;
-  mutable std::vector<std::shared_ptr<const ZstdDictionary>> zdict_cache_;
 };
 
 }  // namespace trove

@@ -380,7 +380,14 @@ void CheckTraces(const SegmentReader& reader, const std::vector<Event>& rows) {
     auto got = reader.TraceRows(id);
     ASSERT_TRUE(got.ok()) << got.status().ToString();
     EXPECT_EQ(ToSet(*got), set) << "TraceRows(" << id << ")";
+    // The trace's events, read without its trace_id column: the same as the rows.
+    auto events = reader.ReadTraceEvents(*got, id);
+    ASSERT_TRUE(events.ok()) << events.status().ToString();
+    ASSERT_EQ(events->size(), set.size());
+    size_t k = 0;
+    for (uint32_t r : set) EXPECT_EQ((*events)[k++], rows[r]) << "trace " << id << ", row " << r;
   }
+  EXPECT_FALSE(reader.ReadTraceEvents(Roaring(), "").ok()) << "an empty trace ID is an error";
   // IDs that are not in the segment, among them case twins of IDs that are.
   std::vector<std::string> unknown = {
       "", "req-unknown", "ABC", "abcd", "0", "00", std::string(32, '0'), std::string(64, 'f')};
@@ -690,6 +697,85 @@ TEST(SegmentTest, FrequentTermPostingsAreCachedAndShared) {
   ASSERT_TRUE(uncached.ok());
   EXPECT_EQ(**uncached, common);
   EXPECT_NE(uncached->get(), first->get());
+}
+
+// A segment's column dictionaries (a dictionary-encoded column's values, the messages' zstd
+// dictionary) live in the block cache, charged to its budget: readers of a large store do not
+// each keep theirs for life. Evicted ones are decoded again on the next read.
+TEST(SegmentTest, ColumnDictionariesAreChargedToTheBlockCache) {
+  std::vector<Event> events;
+  for (uint32_t i = 0; i < 6000; ++i) {
+    Event e;
+    e.time_ns = testing::kSegNow + i;
+    e.service = "svc-" + std::to_string(i % 7);
+    // 1,200 long distinct hosts: a dictionary of ~190 KB, larger than any partial block.
+    e.host = "host-" + std::to_string(i % 1200) + "-" + std::string(150, 'a' + i % 1200 % 26);
+    e.message = "request " + std::to_string(i * 7919 % 6007) + " served by worker " +
+                std::to_string(i % 13) + " in " + std::to_string(i % 97) + " ms";
+    events.push_back(Normalized(std::move(e)));
+  }
+  SegmentWriteOptions options;
+  options.frame_bytes = 4096;  // framed messages with a zstd dictionary
+  options.framed_block_bytes = 1024;
+  options.zstd_dictionary_bytes = 2048;
+  TempDir dir("segment");
+  const std::string path = dir.path() + "/" + SegmentFileName(5);
+  SegmentMeta meta;
+  uint64_t size;
+  ASSERT_TRUE(WriteSegment(FileSystem::Default(), path, 5, 0, events, options, &meta, &size).ok());
+  size_t host_values = 0;
+  for (uint32_t i = 0; i < 1200; ++i) host_values += events[i].host.size();
+  const ColumnMeta* host = nullptr;
+  for (const ColumnMeta& c : meta.columns) {
+    if (c.name == kFieldHost) host = &c;
+    if (c.name == kFieldMessage) {
+      EXPECT_GT(c.zstd_dictionary.size, 0u) << "the test wants framed messages with a dictionary";
+    }
+  }
+  ASSERT_NE(host, nullptr);
+  ASSERT_EQ(host->encoding, format::kEncodingStringDict);
+
+  BlockCache* cache = BlockCache::Default();
+  SetCacheBudget(size_t{256} << 20);
+  auto open = SegmentReader::Open(FileSystem::Default(), path);
+  ASSERT_TRUE(open.ok()) << open.status().ToString();
+  const SegmentReader& reader = **open;
+  Roaring one;
+  one.add(4321);
+  const std::vector<std::string> host_only{std::string(kFieldHost)};
+  const size_t before = cache->usage();
+  auto read = reader.ReadEvents(one, &host_only);
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  ASSERT_EQ(read->size(), 1u);
+  EXPECT_EQ((*read)[0].host, events[4321].host);
+  EXPECT_GE(cache->usage(), before + host_values) << "the host dictionary is charged to the cache";
+
+  // Many readers of the file (as many segments would) under a budget that holds a few of
+  // their dictionaries: the cache stays within it, and every read still answers right.
+  SetCacheBudget(size_t{4} << 20);
+  std::vector<std::shared_ptr<SegmentReader>> readers;
+  for (int k = 0; k < 40; ++k) {
+    auto r = SegmentReader::Open(FileSystem::Default(), path);
+    ASSERT_TRUE(r.ok());
+    readers.push_back(*r);
+  }
+  for (int round = 0; round < 2; ++round) {
+    for (size_t k = 0; k < readers.size(); ++k) {
+      Roaring rows;
+      const uint32_t row = static_cast<uint32_t>((k * 977 + round * 131) % events.size());
+      rows.add(row);
+      auto got = readers[k]->ReadEvents(rows);
+      ASSERT_TRUE(got.ok()) << got.status().ToString();
+      ASSERT_EQ(got->size(), 1u);
+      EXPECT_EQ((*got)[0], events[row]) << "reader " << k << ", row " << row;
+      EXPECT_LE(cache->usage(), cache->capacity());
+    }
+  }
+  SetCacheBudget(0);  // nothing cached: dictionaries are decoded for each read
+  auto uncached = reader.ReadEvents(one);
+  SetCacheBudget(size_t{256} << 20);
+  ASSERT_TRUE(uncached.ok()) << uncached.status().ToString();
+  EXPECT_EQ((*uncached)[0], events[4321]);
 }
 
 // Field values are memoised per segment up to a cap (TermCollector::kMemoValues); a field
