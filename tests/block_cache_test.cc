@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "storage/coding.h"
+
 namespace trove {
 namespace {
 
@@ -22,6 +24,32 @@ TEST(BlockCacheTest, FindsWhatItHoldsAndMissesOtherReadersAndOffsets) {
   EXPECT_EQ(cache.Lookup(1, 101), nullptr);
   EXPECT_EQ(cache.hits(), 2u);
   EXPECT_EQ(cache.misses(), 2u);
+}
+
+// A dictionary and a block at the same offset are different entries, and both are charged to
+// the one budget: dictionaries compete with blocks in the LRU.
+TEST(BlockCacheTest, DictionariesShareTheBudgetButNotTheKeys) {
+  auto dict = std::make_shared<StringTable>();
+  std::string raw;
+  PutVarint64(&raw, 2);
+  PutLengthPrefixed(&raw, "alpha");
+  PutLengthPrefixed(&raw, "beta");
+  ASSERT_TRUE(dict->Decode(raw, 2).ok());
+  const size_t block_charge = BlockCache::Charge(*Block(1000));
+  BlockCache cache(block_charge * 4);
+  cache.Insert(1, 100, Block(1000));
+  cache.InsertDictionary<StringTable>(1, 100, dict);
+  ASSERT_NE(cache.Lookup(1, 100), nullptr);
+  EXPECT_EQ(cache.Lookup(1, 100)->num_rows, 1000u);
+  auto got = cache.LookupDictionary<StringTable>(1, 100);
+  ASSERT_NE(got, nullptr);
+  EXPECT_EQ((*got)[1], "beta");
+  EXPECT_EQ(cache.LookupDictionary<StringTable>(2, 100), nullptr);
+  EXPECT_EQ(cache.usage(), block_charge + CacheCharge(*dict));
+  // Blocks inserted later push the least recently used dictionary out.
+  for (uint64_t i = 1; i <= 4; ++i) cache.Insert(1, 200 + i, Block(1000));
+  EXPECT_EQ(cache.LookupDictionary<StringTable>(1, 100), nullptr);
+  EXPECT_LE(cache.usage(), cache.capacity());
 }
 
 TEST(BlockCacheTest, EvictsLeastRecentlyUsedBeyondCapacity) {
