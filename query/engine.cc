@@ -39,7 +39,8 @@ void AddDistinct(const Strings& from, std::vector<std::string>* to) {
 struct ExplainCollector {
   std::mutex mu;
   ExplainStats stats;
-  std::vector<std::string> terms, columns;
+  std::vector<IndexTerm> terms;
+  std::vector<std::string> columns;
   std::vector<std::tuple<int64_t, uint64_t, Tier>> segments;  // (max_time, id, tier)
 
   void Add(const SegmentSearcher& s) {
@@ -48,7 +49,9 @@ struct ExplainCollector {
     stats.candidate_rows += s.candidates();
     stats.verified_rows += s.verified_rows();
     stats.blocks_pruned += s.blocks_pruned();
-    AddDistinct(s.terms(), &terms);
+    for (const IndexTerm& t : s.terms()) {
+      if (std::find(terms.begin(), terms.end(), t) == terms.end()) terms.push_back(t);
+    }
     AddDistinct(s.columns_read(), &columns);
   }
   void AddPrunedByIndex(const SegmentSearcher& s) {
@@ -71,26 +74,31 @@ struct ExplainCollector {
     std::sort(segments.begin(), segments.end(), std::greater<>());
     segments.erase(std::unique(segments.begin(), segments.end()), segments.end());
     for (const auto& [max_time, id, tier] : segments) stats.segments_read.push_back({id, tier});
-    std::sort(terms.begin(), terms.end());
+    std::vector<std::string> texts;
+    for (const IndexTerm& t : terms) texts.push_back(t.ToString());
+    std::sort(texts.begin(), texts.end());
+    texts.erase(std::unique(texts.begin(), texts.end()), texts.end());
     std::sort(columns.begin(), columns.end());
-    stats.terms = std::move(terms);
+    stats.terms = std::move(texts);
     stats.columns_read = std::move(columns);
     return stats;
   }
 };
 
-// Segments that may hold events of the filter's time range, newest first.
-std::vector<std::shared_ptr<SegmentReader>> SegmentsNewestFirst(const Snapshot& snapshot,
-                                                                const CompiledFilter& filter,
-                                                                ExplainStats* stats) {
-  std::vector<std::shared_ptr<SegmentReader>> out;
+// Segments that may hold events of the filter's time range, newest first. The snapshot keeps
+// them open: plain pointers spare two atomic counts a segment per query.
+std::vector<const SegmentReader*> SegmentsNewestFirst(const Snapshot& snapshot,
+                                                      const CompiledFilter& filter,
+                                                      ExplainStats* stats) {
+  std::vector<const SegmentReader*> out;
   stats->segments_total = snapshot.segments().size();
+  out.reserve(snapshot.segments().size());
   for (const auto& s : snapshot.segments()) {
     if (s->meta().max_time < filter.min_time_ns() || s->meta().min_time >= filter.max_time_ns()) {
       ++stats->segments_pruned_time;
       continue;
     }
-    out.push_back(s);
+    out.push_back(s.get());
   }
   std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
     return a->meta().max_time > b->meta().max_time;

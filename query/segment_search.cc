@@ -22,10 +22,33 @@ Status QueryContext::Check() const {
 
 RowSet SegmentSearcher::All() const { return RowSet::Range(0, segment_->rows()); }
 
+std::string IndexTerm::ToString() const {
+  if (!field) return "trace_id index";
+  return *field + ":" + *token + (prefix ? "*" : "");
+}
+
+namespace {
+// Level names as the term index holds them, with a stable address for IndexTerm.
+const std::string& IndexedLevelName(int level) {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> out;
+    for (int l = 0; l < kNumLevels; ++l) {
+      out.push_back(index::AsciiLower(LevelName(static_cast<Level>(l))));
+    }
+    return out;
+  }();
+  return names[static_cast<size_t>(level)];
+}
+}  // namespace
+
+void SegmentSearcher::UseTerm(const IndexTerm& term) {
+  if (std::find(terms_.begin(), terms_.end(), term) == terms_.end()) terms_.push_back(term);
+}
+
 Result<std::shared_ptr<const Roaring>> SegmentSearcher::Postings(const std::string& field,
                                                                  const std::string& token,
                                                                  bool prefix) {
-  terms_.insert(field + ":" + token + (prefix ? "*" : ""));
+  UseTerm(IndexTerm{&field, &token, prefix});
   if (!prefix) return segment_->SharedPostings(field, token);
   TROVE_ASSIGN_OR_RETURN(Roaring rows, segment_->PrefixPostings(field, token));
   return std::make_shared<const Roaring>(std::move(rows));
@@ -86,9 +109,8 @@ Result<SegmentSearcher::Candidates> SegmentSearcher::TextCandidates(const Compil
     case FieldKind::kLevel:
       // Seven possible values: decide each name, then take its postings. Exact.
       for (int l = 0; l < kNumLevels; ++l) {
-        std::string_view name = LevelName(static_cast<Level>(l));
-        if (!leaf.MatchesText(name)) continue;
-        TROVE_ASSIGN_OR_RETURN(auto rows, Postings(p.field, index::AsciiLower(name), false));
+        if (!leaf.MatchesText(LevelName(static_cast<Level>(l)))) continue;
+        TROVE_ASSIGN_OR_RETURN(auto rows, Postings(p.field, IndexedLevelName(l), false));
         out.maybe |= RowSet(std::move(rows));
       }
       if (segment_->exact_term_postings()) out.sure = out.maybe;
@@ -96,7 +118,7 @@ Result<SegmentSearcher::Candidates> SegmentSearcher::TextCandidates(const Compil
     case FieldKind::kTraceId: {
       // The correlation index holds every distinct ID: exact equality is one lookup, other
       // predicates are decided once per distinct ID.
-      terms_.insert("trace_id index");
+      UseTerm(IndexTerm{});
       if (p.kind == Predicate::Kind::kExact) {
         TROVE_ASSIGN_OR_RETURN(Roaring rows, segment_->TraceRows(p.text));
         out.sure = RowSet(std::move(rows));
@@ -168,9 +190,7 @@ Result<SegmentSearcher::Candidates> SegmentSearcher::LeafCandidates(const Compil
       if (leaf.field_kind == FieldKind::kLevel) {
         for (int l = 0; l < kNumLevels; ++l) {
           if (!leaf.MatchesNumber(l)) continue;
-          TROVE_ASSIGN_OR_RETURN(
-              auto rows,
-              Postings(p.field, index::AsciiLower(LevelName(static_cast<Level>(l))), false));
+          TROVE_ASSIGN_OR_RETURN(auto rows, Postings(p.field, IndexedLevelName(l), false));
           out.maybe |= RowSet(std::move(rows));
         }
         if (segment_->exact_term_postings()) out.sure = out.maybe;

@@ -27,6 +27,17 @@ struct QueryContext {
   Status Check() const;
 };
 
+// An index lookup, recorded for explain. Field and token point into the compiled filter (or
+// static names), so recording one per segment allocates nothing; ToString makes the text
+// ("field:token", "field:prefix*", "trace_id index") once per query.
+struct IndexTerm {
+  const std::string* field = nullptr;  // null: the correlation-ID index
+  const std::string* token = nullptr;
+  bool prefix = false;
+  bool operator==(const IndexTerm&) const = default;
+  std::string ToString() const;
+};
+
 class SegmentSearcher {
  public:
   // The segment and filter must outlive the searcher. Not thread-safe.
@@ -46,7 +57,8 @@ class SegmentSearcher {
   // Explain counters and the index terms used.
   uint64_t verified_rows() const { return verified_rows_; }
   uint64_t blocks_pruned() const { return blocks_pruned_; }
-  const std::set<std::string>& terms() const { return terms_; }
+  // Distinct, in first-use order.
+  const std::vector<IndexTerm>& terms() const { return terms_; }
   const std::set<std::string>& columns_read() const { return columns_read_; }
 
  private:
@@ -76,7 +88,9 @@ class SegmentSearcher {
   Candidates root_;
   uint64_t verified_rows_ = 0;
   uint64_t blocks_pruned_ = 0;
-  std::set<std::string> terms_;
+  void UseTerm(const IndexTerm& term);
+
+  std::vector<IndexTerm> terms_;
   std::set<std::string> columns_read_;
 };
 

@@ -30,8 +30,9 @@ class ParallelCalls {
  public:
   ParallelCalls(size_t n, const std::function<void(size_t)>* fn) : n_(n), fn_(fn) {}
   void Work();
-  // Works until no call is left or `budget` has passed; true when calls are left (worth
-  // waking helpers for: a loop of a few microseconds of calls is over before one wakes up).
+  // Works until no call is left or `budget` has passed (checked now and then: up to about
+  // twice the budget when calls are short); true when calls are left (worth waking helpers
+  // for: a loop of a few microseconds of calls is over before one wakes up).
   bool WorkFor(std::chrono::nanoseconds budget);
   void Wait();
 
