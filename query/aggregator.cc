@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <unordered_map>
 
 #include "query/field_value.h"
@@ -48,6 +49,48 @@ std::optional<double> NumberAt(const ColumnMeta& c, const ColumnBlock& b, uint32
   if (c.type == ValueType::kInt64) return static_cast<double>(b.ints[i]);
   return std::nullopt;
 }
+
+// count_uniq of a dictionary-encoded column within one segment: each dictionary value is
+// hashed once, and each (group, value) pair reaches the group's counter once, so a row whose
+// value its group has seen costs a bit test instead of a string hash and a set probe. The
+// seen-bits of all groups stay under kMaxSeenBits; groups past that add every row's (memoised)
+// hash, which gives the same answer.
+class DictionaryUniq {
+ public:
+  static constexpr size_t kMaxSeenBits = size_t{1} << 22;  // 512 KiB
+
+  explicit DictionaryUniq(std::shared_ptr<const StringTable> dictionary)
+      : dictionary_(std::move(dictionary)),
+        hashes_(dictionary_->size()),
+        hashed_(dictionary_->size()) {}
+
+  void Add(size_t group, uint32_t id, DistinctCounter* counter) {
+    if (group >= seen_.size()) seen_.resize(group + 1);
+    std::vector<uint64_t>& seen = seen_[group];
+    if (seen.empty() && seen_bits_ + dictionary_->size() <= kMaxSeenBits) {
+      seen.assign((dictionary_->size() + 63) / 64, 0);
+      seen_bits_ += seen.size() * 64;
+    }
+    if (!seen.empty()) {
+      uint64_t& word = seen[id >> 6];
+      const uint64_t bit = uint64_t{1} << (id & 63);
+      if (word & bit) return;
+      word |= bit;
+    }
+    if (!hashed_[id]) {
+      hashes_[id] = HashBytes((*dictionary_)[id]);
+      hashed_[id] = 1;
+    }
+    counter->AddHash(hashes_[id]);
+  }
+
+ private:
+  std::shared_ptr<const StringTable> dictionary_;
+  std::vector<uint64_t> hashes_;
+  std::vector<uint8_t> hashed_;
+  std::vector<std::vector<uint64_t>> seen_;  // by local group: a bit per dictionary value
+  size_t seen_bits_ = 0;
+};
 
 // Maps a group key's values in one segment to small ids (0 = absent). Dictionary-encoded
 // columns map each dictionary entry once, and time buckets reuse the previous row's bucket
@@ -286,6 +329,8 @@ Status StatsAccumulator::AddSegmentRows(const SegmentReader& segment, const Roar
   std::vector<uint32_t> row_ids(keys.size());
   std::string packed, scratch;
   std::shared_ptr<const ColumnBlock> block;
+  std::map<std::pair<size_t, const ColumnMeta*>, std::unique_ptr<DictionaryUniq>>
+      dictionary_uniq;  // by (aggregate, column)
   auto next_row = rows.begin();
   // Block by block (all columns share the row ranges of _time's blocks): gather the block's
   // matching rows, map each key column once per block, then update the aggregates. Cost per
@@ -350,6 +395,18 @@ Status StatsAccumulator::AddSegmentRows(const SegmentReader& segment, const Roar
         if (column->blocks[b].present == 0) continue;
         if (agg.fn == Aggregate::Fn::kCountUniq && column->name == kFieldTime) continue;
         TROVE_ASSIGN_OR_RETURN(block, segment.ColumnBlockAt(*column, b));
+        if (agg.fn == Aggregate::Fn::kCountUniq && block->dictionary) {
+          auto [memo, fresh] = dictionary_uniq.try_emplace({a, column});
+          if (fresh) memo->second = std::make_unique<DictionaryUniq>(block->dictionary);
+          for (size_t j = 0; j < offsets.size(); ++j) {
+            const uint32_t i = offsets[j];
+            if (!block->IsPresent(i)) continue;
+            AggState& s = local[group_of[j]][a];
+            if (!s.uniq) s.uniq = std::make_unique<DistinctCounter>();
+            memo->second->Add(group_of[j], block->dict_ids[i], s.uniq.get());
+          }
+          continue;
+        }
         for (size_t j = 0; j < offsets.size(); ++j) {
           const uint32_t i = offsets[j];
           if (!block->IsPresent(i)) continue;

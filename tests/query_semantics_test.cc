@@ -13,7 +13,9 @@
 #include <cstdlib>
 #include <ctime>
 #include <functional>
+#include <map>
 #include <memory>
+#include <random>
 #include <set>
 #include <source_location>
 #include <string>
@@ -23,6 +25,7 @@
 #include "query/ast.h"
 #include "query/engine.h"
 #include "query/parser.h"
+#include "storage/format.h"
 #include "storage/store.h"
 #include "tests/store_test_util.h"
 
@@ -759,6 +762,99 @@ TEST_F(QueryEngineErrorsTest, StatsWithoutByIsOneRowEvenOverNoEvents) {
     ASSERT_FALSE(unknown.ok()) << "sorted by an unknown column";
     EXPECT_TRUE(unknown.status().IsInvalidArgument()) << unknown.status().ToString();
   });
+}
+
+// count_uniq over dictionary-encoded columns (each value hashed once a segment, each (group,
+// value) pair added once) against brute force: large dictionaries, many groups (by host: past
+// the seen-bits cap, where groups add every row's hash), a filter, over a segment plus buffered
+// events and over two segments.
+TEST(QueryStatsTest, CountUniqMatchesBruteForceOverLargeDictionaries) {
+  TempDir dir("qsem-uniq");
+  StoreOptions options = Options();
+  options.segment.block_rows = 8192;
+  auto store = Store::Open(options, dir.path());
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  std::mt19937_64 rng(20261125);
+  std::vector<Event> all;
+  for (int part = 0; part < 2; ++part) {
+    std::vector<Event> events;
+    for (int i = 0; i < 24000; ++i) {
+      const uint64_t u = rng() % 5000, skewed = u * u / 5000;  // many rows share few users
+      Ev ev = Ev("m " + std::to_string(i % 7))
+                  .Time(kNow - kHour / 2 + part * kMinute + i)
+                  .Service("svc-" + std::to_string(rng() % 6))
+                  .Host("host-" + std::to_string(rng() % 1500))
+                  .Attr("user.id", "user-" + std::to_string(skewed))
+                  .Attr("client.ip", "10.0." + std::to_string(rng() % 16) + "." +
+                                         std::to_string(rng() % 250));
+      events.push_back(ev.e);
+    }
+    all.insert(all.end(), events.begin(), events.end());
+    auto r = (*store)->Append(std::move(events));
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    if (part == 0) {
+      ASSERT_TRUE((*store)->Flush().ok());
+    }
+  }
+  auto attr = [](const Event& e, std::string_view key) {
+    for (const Attribute& a : e.attributes) {
+      if (a.key == key) return std::get<std::string>(a.value);
+    }
+    return std::string();
+  };
+  // Brute force: distinct values per group key.
+  auto brute = [&](const std::function<std::string(const Event&)>& key,
+                   const std::function<bool(const Event&)>& keep, std::string_view field) {
+    std::map<std::string, std::set<std::string>> out;
+    for (const Event& e : all) {
+      if (keep(e)) out[key(e)].insert(attr(e, field));
+    }
+    return out;
+  };
+  auto any = [](const Event&) { return true; };
+  struct Case {
+    std::string query;
+    std::map<std::string, std::set<std::string>> want;
+  };
+  const std::vector<Case> cases = {
+      {"* | stats count_uniq(user.id)", brute([](const Event&) { return ""; }, any, "user.id")},
+      {"* | stats by (service) count_uniq(user.id)",
+       brute([](const Event& e) { return e.service; }, any, "user.id")},
+      {"* | stats by (host) count_uniq(client.ip)",
+       brute([](const Event& e) { return e.host; }, any, "client.ip")},
+      {"service:svc-3 | stats by (host) count_uniq(user.id)",
+       brute([](const Event& e) { return e.host; },
+             [](const Event& e) { return e.service == "svc-3"; }, "user.id")},
+  };
+  auto check = [&](const Snapshot& snap, const char* state) {
+    QueryEngine engine;
+    for (const Case& c : cases) {
+      SCOPED_TRACE(std::string(state) + ": " + c.query);
+      auto query = ParseQuery(c.query, kNow);
+      ASSERT_TRUE(query.ok()) << query.status().ToString();
+      auto got = engine.Run(snap, *query);
+      ASSERT_TRUE(got.ok()) << got.status().ToString();
+      ASSERT_EQ(got->table.rows.size(), c.want.size());
+      for (const auto& row : got->table.rows) {
+        const std::string key = row.size() == 2 ? std::get<std::string>(row[0]) : "";
+        auto it = c.want.find(key);
+        ASSERT_NE(it, c.want.end()) << key;
+        EXPECT_EQ(std::get<int64_t>(row.back()), static_cast<int64_t>(it->second.size())) << key;
+      }
+    }
+  };
+  check(*(*store)->GetSnapshot(), "one segment and buffered events");
+  ASSERT_TRUE((*store)->Flush().ok());
+  auto snap = (*store)->GetSnapshot();
+  ASSERT_EQ(snap->segments().size(), 2u);
+  for (const auto& seg : snap->segments()) {
+    for (const char* field : {"user.id", "client.ip"}) {
+      const ColumnMeta* c = seg->FindColumn(field, ValueType::kString);
+      ASSERT_NE(c, nullptr) << field;
+      EXPECT_EQ(c->encoding, format::kEncodingStringDict) << field << " should be a dictionary";
+    }
+  }
+  check(*snap, "flushed");
 }
 
 }  // namespace
