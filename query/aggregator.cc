@@ -331,6 +331,11 @@ Status StatsAccumulator::AddSegmentRows(const SegmentReader& segment, const Roar
   std::shared_ptr<const ColumnBlock> block;
   std::map<std::pair<size_t, const ColumnMeta*>, std::unique_ptr<DictionaryUniq>>
       dictionary_uniq;  // by (aggregate, column)
+  const bool tally_one_key =
+      keys.size() == 1 && std::all_of(aggregates_.begin(), aggregates_.end(), [](const auto& a) {
+        return a.fn == Aggregate::Fn::kCount;
+      });
+  std::vector<uint64_t> tally;  // rows by key id, when tally_one_key
   auto next_row = rows.begin();
   // Block by block (all columns share the row ranges of _time's blocks): gather the block's
   // matching rows, map each key column once per block, then update the aggregates. Cost per
@@ -357,6 +362,16 @@ Status StatsAccumulator::AddSegmentRows(const SegmentReader& segment, const Roar
         TROVE_ASSIGN_OR_RETURN(block, segment.ColumnBlockAt(column, b));
         keys[k].Map(c, *block, offsets, &ids[k]);
       }
+    }
+    if (tally_one_key) {
+      // `stats by (key) count()`: tally the rows by key id; groups are made once a segment.
+      if (keys[0].size() > max_groups_ + 1) {
+        return Status::ResourceExhausted("stats built more than " + std::to_string(max_groups_) +
+                                         " groups; use fewer or coarser `by` keys");
+      }
+      tally.resize(keys[0].size(), 0);
+      for (uint32_t id : ids[0]) ++tally[id];
+      continue;
     }
     group_of.resize(offsets.size());
     if (keys.size() <= 1) single.resize(keys.empty() ? 1 : keys[0].size(), 0);
@@ -420,6 +435,11 @@ Status StatsAccumulator::AddSegmentRows(const SegmentReader& segment, const Roar
         }
       }
     }
+  }
+  for (uint32_t id = 0; id < tally.size(); ++id) {
+    if (tally[id] == 0) continue;
+    TROVE_ASSIGN_OR_RETURN(auto* states, GroupFor({keys[0].cell(id)}));
+    for (AggState& state : *states) state.count += tally[id];
   }
   for (size_t g = 0; g < local.size(); ++g) {
     GroupKeyCells cells;

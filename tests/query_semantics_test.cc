@@ -857,5 +857,51 @@ TEST(QueryStatsTest, CountUniqMatchesBruteForceOverLargeDictionaries) {
   check(*snap, "flushed");
 }
 
+// A stats query that would build more groups than QueryOptions::max_groups fails with
+// ResourceExhausted whichever path builds them (one key with counts, other aggregates, two
+// keys), over buffered events and over a segment; at the limit it answers.
+TEST(QueryStatsTest, MoreGroupsThanTheLimitIsResourceExhausted) {
+  TempDir dir("qsem-groups");
+  auto store = Store::Open(Options(), dir.path());
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  std::vector<Event> events;
+  for (int i = 0; i < 400; ++i) {
+    events.push_back(Ev("m")
+                         .Time(kNow - kHour / 2 + i)
+                         .Service("svc-" + std::to_string(i % 4))
+                         .Host("host-" + std::to_string(i % 100))
+                         .Attr("user.id", "user-" + std::to_string(i % 7))
+                         .e);
+  }
+  ASSERT_TRUE((*store)->Append(std::move(events)).ok());
+  QueryEngine engine;
+  QueryOptions options;
+  options.max_groups = 50;
+  auto run = [&](const Snapshot& snap, std::string_view text) -> Result<QueryResult> {
+    auto query = ParseQuery(text, kNow);
+    if (!query.ok()) return query.status();
+    return engine.Run(snap, *query, options);
+  };
+  for (const char* state : {"buffered", "flushed"}) {
+    SCOPED_TRACE(state);
+    if (std::string_view(state) == "flushed") {
+      ASSERT_TRUE((*store)->Flush().ok());
+    }
+    auto snap = (*store)->GetSnapshot();
+    for (const char* text : {"* | stats by (host) count()",
+                             "* | stats by (host) count(), count_uniq(user.id)",
+                             "* | stats by (host, service) count()"}) {
+      auto got = run(*snap, text);
+      ASSERT_FALSE(got.ok()) << text << " built 100 groups past a limit of 50";
+      EXPECT_TRUE(got.status().IsResourceExhausted()) << text << ": " << got.status().ToString();
+    }
+    options.max_groups = 100;
+    auto at_limit = run(*snap, "* | stats by (host) count()");
+    options.max_groups = 50;
+    ASSERT_TRUE(at_limit.ok()) << at_limit.status().ToString();
+    EXPECT_EQ(at_limit->table.rows.size(), 100u);
+  }
+}
+
 }  // namespace
 }  // namespace trove::query
