@@ -1,13 +1,14 @@
-// trove-bench-lookup: cold point lookups on an existing store, for profiling the trace row of
-// the side-by-side benchmark (DESIGN.md §6) without its ingest.
+// trove-bench-lookup: point lookups on an existing store, for profiling the trace and needle
+// rows of the side-by-side benchmark (DESIGN.md §6) without its ingest.
 //
-//   trove-bench-lookup DIR IDS_FILE [--runs N]
+//   trove-bench-lookup DIR FILE [--runs N] [--queries]
 //
-// Opens the store in DIR read-only (no background work), then runs QueryEngine::GetTrace for
-// each trace ID of IDS_FILE (one per line), in file order, N times over (default 1). Each ID
-// is looked up once per pass, so with IDs spread over the store most lookups find their
-// blocks cold, as the benchmark's trace row does. Prints p50 / p99 / min wall time and the
-// mean events per trace.
+// Opens the store in DIR (no background work), then runs QueryEngine::GetTrace for each trace
+// ID of FILE (one per line), in file order, N times over (default 1); with --queries each line
+// is a query text instead (e.g. `zqxneedle3Kq | stats count()`), run through
+// QueryEngine::Run. Each ID is looked up once per pass, so with IDs spread over the store most
+// lookups find their blocks cold, as the benchmark's trace row does. Prints p50 / p99 / min
+// wall time and the mean events (traces) or result rows (queries) per lookup.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -17,16 +18,26 @@
 #include <vector>
 
 #include "query/engine.h"
+#include "query/parser.h"
 #include "storage/store.h"
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    fprintf(stderr, "usage: trove-bench-lookup DIR IDS_FILE [--runs N]\n");
+    fprintf(stderr, "usage: trove-bench-lookup DIR FILE [--runs N] [--queries]\n");
     return 2;
   }
   size_t runs = 1;
-  for (int i = 3; i + 1 < argc; i += 2) {
-    if (std::string(argv[i]) == "--runs") runs = std::strtoull(argv[i + 1], nullptr, 10);
+  bool queries = false;
+  for (int i = 3; i < argc; ++i) {
+    const std::string flag = argv[i];
+    if (flag == "--runs" && i + 1 < argc) {
+      runs = std::strtoull(argv[++i], nullptr, 10);
+    } else if (flag == "--queries") {
+      queries = true;
+    } else {
+      fprintf(stderr, "trove-bench-lookup: unknown flag %s\n", flag.c_str());
+      return 2;
+    }
   }
   std::vector<std::string> ids;
   std::ifstream in(argv[2]);
@@ -44,6 +55,7 @@ int main(int argc, char** argv) {
     fprintf(stderr, "trove-bench-lookup: %s\n", store.status().ToString().c_str());
     return 1;
   }
+  using trove::Status;
   trove::query::QueryEngine engine;
   std::vector<double> ms;
   uint64_t events = 0;
@@ -51,19 +63,32 @@ int main(int argc, char** argv) {
     for (const std::string& id : ids) {
       const auto snapshot = (*store)->GetSnapshot();
       const auto start = std::chrono::steady_clock::now();
-      auto trace = engine.GetTrace(*snapshot, id);
+      Status s;
+      if (queries) {
+        auto parsed = trove::query::ParseQuery(id, 0);
+        s = parsed.status();
+        if (parsed.ok()) {
+          auto result = engine.Run(*snapshot, *parsed);
+          s = result.status();
+          if (result.ok()) {
+            events += result->is_table ? result->table.rows.size() : result->events.size();
+          }
+        }
+      } else {
+        auto trace = engine.GetTrace(*snapshot, id);
+        s = trace.status();
+        if (trace.ok()) events += trace->events.size();
+      }
       const auto end = std::chrono::steady_clock::now();
-      if (!trace.ok()) {
-        fprintf(stderr, "trove-bench-lookup: %s: %s\n", id.c_str(),
-                trace.status().ToString().c_str());
+      if (!s.ok()) {
+        fprintf(stderr, "trove-bench-lookup: %s: %s\n", id.c_str(), s.ToString().c_str());
         return 1;
       }
-      events += trace->events.size();
       ms.push_back(std::chrono::duration<double, std::milli>(end - start).count());
     }
   }
   std::sort(ms.begin(), ms.end());
-  printf("%zu lookups: p50 %.3f ms, p99 %.3f ms, min %.3f ms, %.1f events a trace\n", ms.size(),
+  printf("%zu lookups: p50 %.3f ms, p99 %.3f ms, min %.3f ms, %.1f per lookup\n", ms.size(),
          ms[ms.size() / 2], ms[std::min(ms.size() - 1, ms.size() * 99 / 100)], ms.front(),
          static_cast<double>(events) / static_cast<double>(ms.size()));
   return 0;
