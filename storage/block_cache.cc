@@ -29,7 +29,10 @@ size_t CacheCharge(const ColumnBlock& b) {
              b.doubles.capacity() * sizeof(double) + b.dict_ids.capacity() * sizeof(uint32_t) +
              b.string_data.capacity() + b.string_ends.capacity() * sizeof(uint32_t) +
              b.decoded_rows.capacity() * sizeof(uint32_t);
-  return n;  // the shared dictionary is charged as its own entry (BlockCache::InsertDictionary)
+  // A column's dictionary is charged as its own entry (BlockCache::InsertDictionary); a
+  // partial block's own one, with the block.
+  if (b.own_dictionary && b.dictionary) n += sizeof(StringTable) + b.dictionary->bytes();
+  return n;
 }
 
 size_t CacheCharge(const StringTable& dictionary) {

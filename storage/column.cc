@@ -458,6 +458,58 @@ Status StringTable::Decode(std::string_view raw, uint32_t expected) {
   return Status::OK();
 }
 
+Status StringTable::DecodeSome(BlockPrefix* raw, uint32_t expected,
+                               const std::vector<uint32_t>& ids) {
+  data_.clear();
+  ends_.clear();
+  ends_.reserve(expected);
+  constexpr size_t kStep = 16 << 10;  // the zstd block size of hot blocks
+  TROVE_RETURN_IF_ERROR(raw->Extend(kStep));
+  size_t at = 0;  // offset in raw->available() of the next value
+  // Reads a varint or a length-prefixed value at `at`, extending the prefix as it needs.
+  auto next = [&](auto&& get) -> bool {
+    for (;;) {
+      Decoder d(raw->available().substr(at));
+      const size_t before = d.remaining();
+      if (get(&d)) {
+        at += before - d.remaining();
+        return true;
+      }
+      const size_t have = raw->available().size();
+      if (have >= raw->total() || !raw->Extend(std::max(have * 2, have + kStep)).ok() ||
+          raw->available().size() == have) {
+        return false;
+      }
+    }
+  };
+  uint64_t n = 0;
+  if (!next([&](Decoder* d) { return d->GetVarint64(&n); }) || n != expected) {
+    return Status::Corruption("dictionary size mismatch");
+  }
+  size_t k = 0;  // next wanted id in ids
+  for (uint32_t i = 0; i < expected; ++i) {
+    if (k < ids.size()) {
+      std::string_view v;
+      if (!next([&](Decoder* d) { return d->GetLengthPrefixed(&v); })) {
+        return Status::Corruption("truncated dictionary");
+      }
+      if (ids[k] == i) {
+        data_.append(v);
+        ++k;
+      }
+    }
+    ends_.push_back(static_cast<uint32_t>(data_.size()));
+  }
+  if (k < ids.size()) return Status::Corruption("dictionary id past the dictionary");
+  return Status::OK();
+}
+
+std::shared_ptr<const StringTable> StringTable::Empty(uint32_t size) {
+  auto t = std::make_shared<StringTable>();
+  t->ends_.assign(size, 0);
+  return t;
+}
+
 namespace {
 
 // The decoder of every DecodeColumnBlock form: raw is every byte of the payload; or, with

@@ -69,6 +69,13 @@ class StringTable {
   // From a dictionary block's raw bytes (`varint count | lp value*`); expected: the count the
   // column meta records.
   Status Decode(std::string_view raw, uint32_t expected);
+  // A table of `expected` values of which only `ids` (ascending, distinct, < expected) hold
+  // theirs; the others are empty. Decompresses the dictionary block only as far as the last
+  // of them. For a partial block, whose rows' ids are the only ones looked up (the memos of
+  // verification and stats index by the full ids, hence the full size).
+  Status DecodeSome(BlockPrefix* raw, uint32_t expected, const std::vector<uint32_t>& ids);
+  // `size` empty values (a stand-in while a partial block's ids are decoded).
+  static std::shared_ptr<const StringTable> Empty(uint32_t size);
 
  private:
   std::string data_;
@@ -90,6 +97,9 @@ struct ColumnBlock {
   std::string string_data;
   std::vector<uint32_t> string_ends;
   std::shared_ptr<const StringTable> dictionary;  // dictionary encoding
+  // The dictionary holds only this partial block's values (StringTable::DecodeSome) and is
+  // charged with the block; otherwise it is the column's, cached and charged on its own.
+  bool own_dictionary = false;
   // A partial block (DecodeColumnBlock with `only`, SegmentReader::RowsOfBlock): the rows
   // within the block that were decoded, ascending. Every vector above then holds one slot per
   // decoded row, in this order, and Slot(row) finds it. Empty for a whole block, whose slot of

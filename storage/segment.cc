@@ -578,7 +578,17 @@ SegmentReader::SegmentReader(std::unique_ptr<RandomAccessFile> file, SegmentMeta
     : file_(std::move(file)),
       meta_(std::move(meta)),
       tier_(tier),
-      cache_id_(next_cache_id.fetch_add(1)) {}
+      cache_id_(next_cache_id.fetch_add(1)),
+      sparse_dictionary_reads_(new std::atomic<uint32_t>[meta_.columns.size()]()) {}
+
+bool SegmentReader::TakeSparseDictionaryRead(const ColumnMeta& column) const {
+  if (meta_.columns.empty() || &column < meta_.columns.data() ||
+      &column >= meta_.columns.data() + meta_.columns.size()) {
+    return false;
+  }
+  std::atomic<uint32_t>& reads = sparse_dictionary_reads_[&column - meta_.columns.data()];
+  return reads.fetch_add(1, std::memory_order_relaxed) < kSparseDictionaryReads;
+}
 
 uint64_t SegmentReader::IndexTailBytes() const {
   // Index blocks are written after every column and dictionary block, then the meta block and
@@ -715,7 +725,47 @@ Result<std::shared_ptr<const ZstdDictionary>> SegmentReader::FrameDictionary(
 
 Status SegmentReader::ReadColumnBlock(const ColumnMeta& column, size_t block, ColumnBlock* out,
                                       const std::vector<uint32_t>* only) const {
-  TROVE_ASSIGN_OR_RETURN(auto dict, Dictionary(column));
+  // A few rows of a dictionary-encoded column, its dictionary not cached: the rows are decoded
+  // against a stand-in, then only their values are read from the dictionary block (a trace's
+  // events hold one or two of a segment's ~7,000 client IPs; the whole dictionary is most of
+  // the first read of a segment).
+  std::shared_ptr<const StringTable> dict;
+  bool own_dict = false;
+  if (only != nullptr && column.encoding == format::kEncodingStringDict) {
+    dict = BlockCache::Default()->LookupDictionary<StringTable>(cache_id_,
+                                                                column.dictionary.offset);
+    if (!dict && TakeSparseDictionaryRead(column)) {
+      dict = StringTable::Empty(column.dictionary_size);
+      own_dict = true;
+    }
+  }
+  if (!dict) {
+    TROVE_ASSIGN_OR_RETURN(dict, Dictionary(column));
+  }
+  TROVE_RETURN_IF_ERROR(ReadColumnBlockWith(column, block, std::move(dict), out, only));
+  if (!own_dict) return Status::OK();
+  std::vector<uint32_t> ids;
+  ids.reserve(out->dict_ids.size());
+  for (uint32_t j = 0; j < out->dict_ids.size(); ++j) {
+    if (out->IsPresent(j)) ids.push_back(out->dict_ids[j]);
+  }
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  BlockPrefix prefix;
+  TROVE_RETURN_IF_ERROR(prefix.Open(*file_, column.dictionary));
+  auto some = std::make_shared<StringTable>();
+  Status s = some->DecodeSome(&prefix, column.dictionary_size, ids);
+  if (!s.ok()) return Status::Corruption(path() + ": column '" + column.name + "': " + s.message());
+  out->dictionary = std::move(some);
+  out->own_dictionary = true;
+  return Status::OK();
+}
+
+Status SegmentReader::ReadColumnBlockWith(const ColumnMeta& column, size_t block,
+                                          std::shared_ptr<const StringTable> dict,
+                                          ColumnBlock* out,
+                                          const std::vector<uint32_t>* only) const {
+  out->own_dictionary = false;
   TROVE_ASSIGN_OR_RETURN(auto zdict, FrameDictionary(column));
   const ColumnBlockMeta& b = column.blocks[block];
   if (only != nullptr && b.handle.codec == format::kCodecZstdFrames) {

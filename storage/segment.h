@@ -4,6 +4,7 @@
 
 #include <roaring/roaring.hh>
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -135,6 +136,9 @@ class SegmentReader {
   Result<std::shared_ptr<const Roaring>> SharedPostings(std::string_view field,
                                                         std::string_view token) const;
   static constexpr size_t kCachedPostingsBytes = 256;
+  // How many partial blocks of a dictionary-encoded column decode their rows' values alone
+  // (StringTable::DecodeSome) before the column's whole dictionary is decoded and cached.
+  static constexpr uint32_t kSparseDictionaryReads = 4;
   bool exact_term_postings() const { return meta_.term_granule_rows == 0; }
   // Union of the postings of every token of field that starts with prefix (lowercased).
   Result<Roaring> PrefixPostings(std::string_view field, std::string_view prefix) const;
@@ -186,6 +190,10 @@ class SegmentReader {
 
  private:
   SegmentReader(std::unique_ptr<RandomAccessFile> file, SegmentMeta meta, Tier tier);
+  // ReadColumnBlock with the dictionary given (null for other encodings).
+  Status ReadColumnBlockWith(const ColumnMeta& column, size_t block,
+                             std::shared_ptr<const StringTable> dict, ColumnBlock* out,
+                             const std::vector<uint32_t>* only) const;
   // RowsOfBlock's answer when the cache holds it (no I/O), else null.
   std::shared_ptr<const ColumnBlock> CachedRows(const ColumnMeta& column, size_t block,
                                                 const std::vector<uint32_t>& rows) const;
@@ -197,6 +205,11 @@ class SegmentReader {
   // A dictionary-encoded column's values, or null for other encodings. Through
   // BlockCache::Default() (LookupDictionary): decoded on first use, kept while in use.
   Result<std::shared_ptr<const StringTable>> Dictionary(const ColumnMeta& column) const;
+  // For a partial block of a dictionary-encoded column whose dictionary is not cached: true
+  // for the first kSparseDictionaryReads such reads of the column (each decodes only the
+  // values of its rows: a trace or a needle touching a segment once), false after (the whole
+  // dictionary is then decoded and cached, as a column read often in pieces wants).
+  bool TakeSparseDictionaryRead(const ColumnMeta& column) const;
   // The zstd dictionary of a column's frames, or null when it has none. Cached the same way.
   Result<std::shared_ptr<const ZstdDictionary>> FrameDictionary(const ColumnMeta& column) const;
   // term: a term-index value (granular when the segment's term index is); else a
@@ -207,6 +220,8 @@ class SegmentReader {
   SegmentMeta meta_;
   const Tier tier_;
   const uint64_t cache_id_;
+  // Per column of meta_: how many partial blocks decoded their own dictionary.
+  std::unique_ptr<std::atomic<uint32_t>[]> sparse_dictionary_reads_;
   uint64_t meta_offset_ = 0;  // unique per reader in this process: the block cache key
 };
 

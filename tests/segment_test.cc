@@ -743,11 +743,28 @@ TEST(SegmentTest, ColumnDictionariesAreChargedToTheBlockCache) {
   Roaring one;
   one.add(4321);
   const std::vector<std::string> host_only{std::string(kFieldHost)};
+  // The first few sparse reads of the column decode only their rows' values from the
+  // dictionary block; a partial block then holds (and is charged for) just those.
+  for (uint32_t k = 0; k < SegmentReader::kSparseDictionaryReads; ++k) {
+    Roaring row;
+    row.add(4321 - 1000 * k);  // another row each time
+    const size_t before = cache->usage();
+    auto read = reader.ReadEvents(row, &host_only);
+    ASSERT_TRUE(read.ok()) << read.status().ToString();
+    ASSERT_EQ(read->size(), 1u);
+    EXPECT_EQ((*read)[0].host, events[4321 - 1000 * k].host) << "read " << k;
+    EXPECT_LT(cache->usage(), before + host_values / 4)
+        << "read " << k << ": only the row's value, not the whole dictionary";
+  }
+  // After those, the column is read often in pieces: its whole dictionary is decoded, cached
+  // and charged, and later sparse reads share it.
+  Roaring fifth;
+  fifth.add(4400);  // a row no partial block holds yet
   const size_t before = cache->usage();
-  auto read = reader.ReadEvents(one, &host_only);
+  auto read = reader.ReadEvents(fifth, &host_only);
   ASSERT_TRUE(read.ok()) << read.status().ToString();
   ASSERT_EQ(read->size(), 1u);
-  EXPECT_EQ((*read)[0].host, events[4321].host);
+  EXPECT_EQ((*read)[0].host, events[4400].host);
   EXPECT_GE(cache->usage(), before + host_values) << "the host dictionary is charged to the cache";
 
   // Many readers of the file (as many segments would) under a budget that holds a few of
