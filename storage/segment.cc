@@ -735,6 +735,14 @@ Status SegmentReader::ReadColumnBlock(const ColumnMeta& column, size_t block, Co
     dict = BlockCache::Default()->LookupDictionary<StringTable>(cache_id_,
                                                                 column.dictionary.offset);
     if (!dict && TakeSparseDictionaryRead(column)) {
+      // Each value takes at least its length byte: a meta claiming more values than that is
+      // damaged, and must not size the stand-in.
+      if (column.dictionary_size > column.dictionary.raw_size) {
+        return Status::Corruption(path() + ": column '" + column.name + "': " +
+                                  std::to_string(column.dictionary_size) +
+                                  " dictionary values in " +
+                                  std::to_string(column.dictionary.raw_size) + " bytes");
+      }
       dict = StringTable::Empty(column.dictionary_size);
       own_dict = true;
     }

@@ -57,6 +57,8 @@ class CorruptionTest : public ::testing::TestWithParam<uint32_t> {
     std::vector<Event> events;
     for (int i = 0; i < 16; ++i) {
       Event e = gen.Next();
+      // Three values over 16 rows: a dictionary-encoded column in every segment.
+      e.attributes.push_back({"fx.k", std::string("kind ") + std::to_string(i % 3)});
       // A few rows with one attribute column of each type under keys the generator never
       // uses, so that the tests below always find them.
       if (i % 8 == 3) {
@@ -392,6 +394,17 @@ int ExerciseReader(const std::string& path) {
   if (!opened.ok()) return bad(opened.status(), "Open") ? 2 : 0;
   const SegmentReader& reader = **opened;
   int rc = 0;
+  // Single rows first, while no dictionary is cached: the partial-block paths (a dictionary's
+  // values decoded only up to the rows' ids).
+  for (const ColumnMeta& c : reader.meta().columns) {
+    if (reader.rows() == 0) break;
+    const std::vector<std::string> one = {c.name};
+    for (uint32_t row : {0u, reader.rows() / 2, reader.rows() - 1}) {
+      Roaring r;
+      r.add(row);
+      if (bad(reader.ReadEvents(r, &one).status(), "ReadEvents(one row)")) rc = 2;
+    }
+  }
   if (bad(reader.Verify(), "Verify")) rc = 2;
   auto all = reader.ReadAllEvents();
   if (bad(all.status(), "ReadAllEvents")) rc = 2;
@@ -491,6 +504,20 @@ TEST_P(CorruptionTest, InconsistentColumnMetaDoesNotCrash) {
       return false;
     };
   };
+  // count: a new dictionary size; +1 / -1: one more / fewer than the column's.
+  auto redict = [](std::string_view name, int64_t count) -> Mutation {
+    return [=](SegmentMeta* m) {
+      for (ColumnMeta& c : m->columns) {
+        if (c.name == name && c.encoding == format::kEncodingStringDict) {
+          c.dictionary_size = count == 1 || count == -1
+                                  ? static_cast<uint32_t>(c.dictionary_size + count)
+                                  : static_cast<uint32_t>(count);
+          return true;
+        }
+      }
+      return false;
+    };
+  };
   std::vector<std::pair<std::string, Mutation>> cases = {
       {"string attribute column typed int64", retype("fx.s", ValueType::kInt64)},
       {"int64 attribute column typed string", retype("fx.i", ValueType::kString)},
@@ -527,6 +554,11 @@ TEST_P(CorruptionTest, InconsistentColumnMetaDoesNotCrash) {
          std::rotate(m->terms.blocks.begin(), m->terms.blocks.begin() + 1, m->terms.blocks.end());
          return true;
        }},
+      // Partial reads decode a dictionary's values only up to their rows' ids, against a
+      // stand-in of dictionary_size values (StringTable::DecodeSome).
+      {"fx.k dictionary of 2^32 - 1 values", redict("fx.k", UINT32_MAX)},
+      {"fx.k dictionary of one value more than it holds", redict("fx.k", +1)},
+      {"fx.k dictionary of one value fewer than it holds", redict("fx.k", -1)},
       {"trace index read from the term index",
        [](SegmentMeta* m) {
          m->traces = m->terms;
