@@ -65,7 +65,10 @@ int main(int argc, char** argv) {
       const auto start = std::chrono::steady_clock::now();
       Status s;
       if (queries) {
-        auto parsed = trove::query::ParseQuery(id, 0);
+        const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count();  // for relative times such as `_time:1h`
+        auto parsed = trove::query::ParseQuery(id, now);
         s = parsed.status();
         if (parsed.ok()) {
           auto result = engine.Run(*snapshot, *parsed);

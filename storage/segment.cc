@@ -582,11 +582,9 @@ SegmentReader::SegmentReader(std::unique_ptr<RandomAccessFile> file, SegmentMeta
       sparse_dictionary_reads_(new std::atomic<uint32_t>[meta_.columns.size()]()) {}
 
 bool SegmentReader::TakeSparseDictionaryRead(const ColumnMeta& column) const {
-  if (meta_.columns.empty() || &column < meta_.columns.data() ||
-      &column >= meta_.columns.data() + meta_.columns.size()) {
-    return false;
-  }
-  std::atomic<uint32_t>& reads = sparse_dictionary_reads_[&column - meta_.columns.data()];
+  const ColumnMeta* first = meta_.columns.data();
+  if (&column < first || &column >= first + meta_.columns.size()) return false;  // not ours
+  std::atomic<uint32_t>& reads = sparse_dictionary_reads_[&column - first];
   return reads.fetch_add(1, std::memory_order_relaxed) < kSparseDictionaryReads;
 }
 
