@@ -85,17 +85,23 @@ struct ExplainCollector {
   }
 };
 
-// Segments that may hold events of the filter's time range, newest first. The snapshot keeps
-// them open: plain pointers spare two atomic counts a segment per query.
+// Segments that may hold events of the filter's time range and, by their term filters, every
+// term it needs, newest first. The snapshot keeps them open: plain pointers spare two atomic
+// counts a segment per query.
 std::vector<const SegmentReader*> SegmentsNewestFirst(const Snapshot& snapshot,
                                                       const CompiledFilter& filter,
                                                       ExplainStats* stats) {
   std::vector<const SegmentReader*> out;
   stats->segments_total = snapshot.segments().size();
   out.reserve(snapshot.segments().size());
+  const TermPruner terms(filter);
   for (const auto& s : snapshot.segments()) {
     if (s->meta().max_time < filter.min_time_ns() || s->meta().min_time >= filter.max_time_ns()) {
       ++stats->segments_pruned_time;
+      continue;
+    }
+    if (!terms.MayMatch(*s)) {
+      ++stats->segments_pruned_filter;
       continue;
     }
     out.push_back(s.get());
@@ -400,6 +406,7 @@ std::string ExplainStats::ToString() const {
   out += "plan: " + plan + "\n";
   line("segments total", segments_total);
   line("segments pruned by time", segments_pruned_time);
+  line("segments pruned by term filter", segments_pruned_filter);
   line("segments pruned by index", segments_pruned_index);
   line("segments skipped (limit reached)", segments_skipped_limit);
   line("segments searched", segments_searched);

@@ -55,7 +55,8 @@ struct QueryOptions {
 struct ExplainStats {
   uint64_t segments_total = 0;
   uint64_t segments_pruned_time = 0;   // outside the time range (segment min/max)
-  uint64_t segments_pruned_index = 0;  // no candidate rows after index lookups
+  uint64_t segments_pruned_filter = 0;  // a term the query needs is not in its term filter
+  uint64_t segments_pruned_index = 0;   // no candidate rows after index lookups
   uint64_t segments_searched = 0;
   uint64_t segments_skipped_limit = 0;  // older than the newest `limit` matches
   uint64_t blocks_pruned = 0;           // column blocks skipped by time or min/max

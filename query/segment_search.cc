@@ -41,6 +41,72 @@ const std::string& IndexedLevelName(int level) {
 }
 }  // namespace
 
+namespace {
+
+// Whether TextCandidates takes a leaf's candidates from its tokens' postings, so that a token
+// absent from the term index means no candidates; and which tokens are looked up as prefixes.
+bool UsesTokenPostings(const CompiledLeaf& leaf) {
+  switch (leaf.pred.kind) {
+    case Predicate::Kind::kTimeRange:
+    case Predicate::Kind::kRange:
+    case Predicate::Kind::kExists:
+    case Predicate::Kind::kRegex: return false;
+    default: break;
+  }
+  switch (leaf.field_kind) {
+    case FieldKind::kTime:
+    case FieldKind::kLevel:
+    case FieldKind::kTraceId:
+    case FieldKind::kSpanId:
+    case FieldKind::kParentSpanId: return false;
+    default: return !leaf.tokens.empty();
+  }
+}
+
+bool TokenIsPrefix(const CompiledLeaf& leaf, size_t i) {
+  return leaf.pred.kind == Predicate::Kind::kPrefix && leaf.last_token_is_prefix &&
+         i + 1 == leaf.tokens.size();
+}
+
+}  // namespace
+
+TermPruner::TermPruner(const CompiledFilter& filter) : filter_(&filter) {
+  leaf_terms_.resize(filter.leaves().size());
+  for (size_t l = 0; l < filter.leaves().size(); ++l) {
+    const CompiledLeaf& leaf = filter.leaves()[l];
+    if (!UsesTokenPostings(leaf)) continue;
+    for (size_t i = 0; i < leaf.tokens.size(); ++i) {
+      if (TokenIsPrefix(leaf, i)) continue;
+      leaf_terms_[l].push_back(index::FilterHash(TermKey(leaf.pred.field, leaf.tokens[i])));
+      active_ = true;
+    }
+  }
+}
+
+bool TermPruner::NodeMayMatch(const CompiledFilter::Node& node,
+                              const SegmentReader& segment) const {
+  switch (node.op) {
+    case Filter::Op::kLeaf:
+      for (uint64_t h : leaf_terms_[static_cast<size_t>(node.leaf)]) {
+        if (!segment.MayHaveTerm(h)) return false;
+      }
+      return true;
+    case Filter::Op::kAnd:
+      for (const auto& c : node.children) {
+        if (!NodeMayMatch(c, segment)) return false;
+      }
+      return true;
+    case Filter::Op::kOr:
+      for (const auto& c : node.children) {
+        if (NodeMayMatch(c, segment)) return true;
+      }
+      return false;
+    case Filter::Op::kAll:
+    case Filter::Op::kNot: return true;  // a negation matches where its child does not
+  }
+  return true;
+}
+
 void SegmentSearcher::UseTerm(const IndexTerm& term) {
   if (std::find(terms_.begin(), terms_.end(), term) == terms_.end()) terms_.push_back(term);
 }
@@ -143,17 +209,15 @@ Result<SegmentSearcher::Candidates> SegmentSearcher::TextCandidates(const Compil
       return out;
     default: break;
   }
-  if (p.kind == Predicate::Kind::kRegex || leaf.tokens.empty()) {
-    out.maybe = All();
+  if (!UsesTokenPostings(leaf)) {
+    out.maybe = All();  // a regex, or text without a token
     return out;
   }
   // Every token of a phrase or exact value is a whole token of a matching value, except the
   // last token of a prefix, which is a token prefix. Intersect the rarest first.
   std::vector<std::shared_ptr<const Roaring>> lists;
   for (size_t i = 0; i < leaf.tokens.size(); ++i) {
-    bool prefix = p.kind == Predicate::Kind::kPrefix && leaf.last_token_is_prefix &&
-                  i + 1 == leaf.tokens.size();
-    TROVE_ASSIGN_OR_RETURN(auto rows, Postings(p.field, leaf.tokens[i], prefix));
+    TROVE_ASSIGN_OR_RETURN(auto rows, Postings(p.field, leaf.tokens[i], TokenIsPrefix(leaf, i)));
     if (rows->isEmpty()) return out;
     lists.push_back(std::move(rows));
   }

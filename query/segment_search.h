@@ -38,6 +38,28 @@ struct IndexTerm {
   std::string ToString() const;
 };
 
+// The term-index keys a segment must hold for any of its rows to match a filter, from the
+// filter's text leaves, hashed once per query (index::FilterHash of TermKey). Before a query
+// plans a segment it asks MayMatch, which probes the segment's term filter (in memory): a
+// needle held by one segment of hundreds costs the others a probe each, not a term lookup.
+// Thread-safe after construction; the filter must outlive it.
+class TermPruner {
+ public:
+  explicit TermPruner(const CompiledFilter& filter);
+  // False only when the segment's term filter shows that no row can match (then SegmentSearcher
+  // would find no candidates either).
+  bool MayMatch(const SegmentReader& segment) const {
+    return !active_ || NodeMayMatch(filter_->root(), segment);
+  }
+
+ private:
+  bool NodeMayMatch(const CompiledFilter::Node& node, const SegmentReader& segment) const;
+
+  const CompiledFilter* filter_;
+  std::vector<std::vector<uint64_t>> leaf_terms_;  // per leaf: hashes of the keys it needs
+  bool active_ = false;                            // some leaf needs a key
+};
+
 class SegmentSearcher {
  public:
   // The segment and filter must outlive the searcher. Not thread-safe.

@@ -13,6 +13,7 @@ packages=(
   libjemalloc-dev  # troved's allocator (server/CMakeLists.txt)
   libdeflate-dev  # CRC-32 of segment blocks (storage/coding.cc)
   libabsl-dev  # also a dependency of libgrpc++-dev; named because storage/ uses it directly
+  libxxhash-dev  # term filter key hashes (index/term_filter.cc)
 )
 
 missing=()

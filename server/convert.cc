@@ -94,6 +94,7 @@ void ExplainToProto(const query::ExplainStats& in, double elapsed_ms, v1::Explai
   SetText(in.plan, out->mutable_plan());
   out->set_segments_total(in.segments_total);
   out->set_segments_pruned_time(in.segments_pruned_time);
+  out->set_segments_pruned_filter(in.segments_pruned_filter);
   out->set_segments_pruned_index(in.segments_pruned_index);
   out->set_segments_skipped_limit(in.segments_skipped_limit);
   out->set_segments_searched(in.segments_searched);

@@ -13,9 +13,12 @@ inline constexpr std::string_view kSegmentSuffix = ".trv";
 inline constexpr uint64_t kSegmentMagic = 0x3130474553565254ull;  // "TRVSEG01" little-endian
 // Version 1: every column block is one zstd frame. Version 2 adds framed column blocks
 // (kCodecZstdFrames) and, per column, frame_rows and a zstd dictionary (FORMAT.md §4.2).
-// Writers write 1 when they frame nothing (cold segments), 2 otherwise; readers take both.
+// Writers without a term filter write 1 when they frame nothing, 2 otherwise; readers take all.
 inline constexpr uint32_t kSegmentFormatVersion1 = 1;
 inline constexpr uint32_t kSegmentFormatVersion2 = 2;
+// Version 3 is version 2 plus a term filter block (FORMAT.md §4.7): the meta always ends with
+// term_granule_rows and the filter's handle. Writers write 3 unless told to leave the filter out.
+inline constexpr uint32_t kSegmentFormatVersion3 = 3;
 // meta_offset u64, meta_size u32, meta_raw_size u32, meta_crc u32, meta_codec u32,
 // version u32, footer_crc u32 (of bytes 0..27), magic u64. See FORMAT.md §4.3.
 inline constexpr size_t kFooterSize = 40;

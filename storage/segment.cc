@@ -63,6 +63,11 @@ void SegmentMeta::EncodeTo(std::string* dst) const {
   for (const ColumnMeta& c : columns) c.EncodeTo(dst, format_version);
   terms.EncodeTo(dst);
   traces.EncodeTo(dst);
+  if (format_version >= format::kSegmentFormatVersion3) {
+    PutVarint64(dst, term_granule_rows);
+    term_filter.EncodeTo(dst);
+    return;
+  }
   // Optional trailing field: absent means exact (row) postings.
   if (term_granule_rows != 0) PutVarint64(dst, term_granule_rows);
 }
@@ -87,6 +92,10 @@ bool SegmentMeta::DecodeFrom(Decoder* d, uint32_t version) {
   }
   if (!terms.DecodeFrom(d) || !traces.DecodeFrom(d)) return false;
   term_granule_rows = 0;
+  term_filter = BlockHandle();
+  if (version >= format::kSegmentFormatVersion3) {
+    return d->GetVarint32(&term_granule_rows) && term_filter.DecodeFrom(d) && d->done();
+  }
   if (!d->done() && (!d->GetVarint32(&term_granule_rows) || term_granule_rows == 0)) return false;
   return d->done();
 }
@@ -150,7 +159,8 @@ class TermCollector {
 
   // With granule_rows > 0, each term lists the granules (row / granule_rows) that hold it
   // instead of its rows.
-  Status WriteTo(TermTableBuilder* table, uint32_t granule_rows) {
+  // Appends each key's FilterHash to *hashes when it is not null.
+  Status WriteTo(TermTableBuilder* table, uint32_t granule_rows, std::vector<uint64_t>* hashes) {
     std::string encoded;
     std::vector<uint32_t> granules;
     for (auto& [field, terms] : fields_) {
@@ -171,7 +181,9 @@ class TermCollector {
         }
         Roaring bitmap(rows->size(), rows->data());
         index::EncodePostings(&bitmap, &encoded);
-        TROVE_RETURN_IF_ERROR(table->Add(TermKey(field, token), encoded));
+        const std::string key = TermKey(field, token);
+        if (hashes) hashes->push_back(index::FilterHash(key));
+        TROVE_RETURN_IF_ERROR(table->Add(key, encoded));
       }
     }
     return Status::OK();
@@ -224,6 +236,7 @@ class StringFile : public WritableFile {
 struct IndexBlocks {
   std::string bytes;
   TermTableMeta terms, traces;
+  BlockHandle term_filter;  // size 0: none
 };
 
 // How a segment's blocks (columns and indexes alike) are compressed.
@@ -275,9 +288,11 @@ Status BuildIndexes(const std::vector<const Event*>& events, const SegmentWriteO
 
   StringFile file(&out->bytes);
   BlockWriter writer(&file, BlockCompression(options));
+  std::vector<uint64_t> hashes;
   {
     TermTableBuilder table(&writer, options.term_block_bytes);
-    TROVE_RETURN_IF_ERROR(terms.WriteTo(&table, options.term_granule_rows));
+    TROVE_RETURN_IF_ERROR(
+        terms.WriteTo(&table, options.term_granule_rows, options.term_filter ? &hashes : nullptr));
     TROVE_RETURN_IF_ERROR(table.Finish(&out->terms));
   }
   std::vector<std::pair<std::string_view, std::vector<uint32_t>*>> sorted;
@@ -291,7 +306,17 @@ Status BuildIndexes(const std::vector<const Event*>& events, const SegmentWriteO
     index::EncodePostings(&bitmap, &encoded);
     TROVE_RETURN_IF_ERROR(table.Add(k, encoded));
   }
-  return table.Finish(&out->traces);
+  TROVE_RETURN_IF_ERROR(table.Finish(&out->traces));
+  // The filter follows the indexes, so it is part of the index tail (ColdIndexCache). It is
+  // checked against every key before it is written: a filter that missed one would hide rows.
+  std::string filter;
+  if (!hashes.empty() && index::BuildTermFilter(hashes, &filter)) {
+    index::TermFilter check;
+    bool complete = check.Parse(filter);
+    for (size_t i = 0; complete && i < hashes.size(); ++i) complete = check.MayContain(hashes[i]);
+    if (complete) TROVE_RETURN_IF_ERROR(writer.Add(filter, &out->term_filter));
+  }
+  return Status::OK();
 }
 
 Status WriteFooter(BlockWriter* writer, const BlockHandle& meta, uint32_t version) {
@@ -412,8 +437,9 @@ Status WriteSegment(FileSystem* fs, const std::string& path, uint64_t id, int64_
 
   const std::string tmp = path + ".tmp";
   meta->term_granule_rows = options.term_granule_rows;
-  meta->format_version = options.frame_bytes > 0 ? format::kSegmentFormatVersion2
-                                                 : format::kSegmentFormatVersion1;
+  meta->format_version = options.term_filter        ? format::kSegmentFormatVersion3
+                         : options.frame_bytes > 0 ? format::kSegmentFormatVersion2
+                                                   : format::kSegmentFormatVersion1;
   TROVE_ASSIGN_OR_RETURN(auto file, fs->NewWritableFile(tmp));
   BlockWriter writer(file.get(), BlockCompression(options));
   ColumnLayout layout;
@@ -443,6 +469,8 @@ Status WriteSegment(FileSystem* fs, const std::string& path, uint64_t id, int64_
   for (TermTableMeta* t : {&meta->terms, &meta->traces}) {
     for (BlockHandle& h : t->blocks) h.offset += index_offset;
   }
+  meta->term_filter = index.term_filter;
+  if (meta->term_filter.size > 0) meta->term_filter.offset += index_offset;
   std::string meta_bytes;
   meta->EncodeTo(&meta_bytes);
   BlockHandle meta_handle;
@@ -497,7 +525,8 @@ Result<std::shared_ptr<SegmentReader>> SegmentReader::Open(std::unique_ptr<Rando
     return bad("footer checksum mismatch", footer_at);
   }
   uint32_t version = DecodeFixed32(footer.data() + 24);
-  if (version != format::kSegmentFormatVersion1 && version != format::kSegmentFormatVersion2) {
+  if (version != format::kSegmentFormatVersion1 && version != format::kSegmentFormatVersion2 &&
+      version != format::kSegmentFormatVersion3) {
     return bad("unsupported segment format version " + std::to_string(version), footer_at + 24);
   }
   BlockHandle mh;
@@ -540,6 +569,10 @@ Result<std::shared_ptr<SegmentReader>> SegmentReader::Open(std::unique_ptr<Rando
       extents.emplace_back(h.offset, h.size);
     }
   }
+  if (meta.term_filter.size > 0) {
+    if (!check_handle(meta.term_filter)) return bad("term filter outside the data area", mh.offset);
+    extents.emplace_back(meta.term_filter.offset, meta.term_filter.size);
+  }
   std::sort(extents.begin(), extents.end());
   for (size_t i = 0; i < extents.size(); ++i) {
     if (extents[i].second == 0) return bad("empty block", extents[i].first);
@@ -550,6 +583,14 @@ Result<std::shared_ptr<SegmentReader>> SegmentReader::Open(std::unique_ptr<Rando
   auto reader =
       std::shared_ptr<SegmentReader>(new SegmentReader(std::move(file), std::move(meta), tier));
   reader->meta_offset_ = mh.offset;
+  if (reader->meta_.term_filter.size > 0) {
+    // Read once and kept: queries probe it in every segment before anything else.
+    const BlockHandle& fh = reader->meta_.term_filter;
+    TROVE_RETURN_IF_ERROR(ReadBlock(*reader->file_, fh, &reader->term_filter_bytes_));
+    if (!reader->term_filter_.Parse(reader->term_filter_bytes_)) {
+      return bad("malformed term filter", fh.offset);
+    }
+  }
   return reader;
 }
 
@@ -595,6 +636,7 @@ uint64_t SegmentReader::IndexTailBytes() const {
   for (const TermTableMeta* t : {&meta_.terms, &meta_.traces}) {
     for (const BlockHandle& h : t->blocks) start = std::min(start, h.offset);
   }
+  if (meta_.term_filter.size > 0) start = std::min(start, meta_.term_filter.offset);
   return file_size() - start;
 }
 
@@ -1014,7 +1056,11 @@ Status SegmentReader::Verify() const {
   }
   Status inner;
   bool term = true;
-  auto check = [&](std::string_view, std::string_view value) {
+  auto check = [&](std::string_view key, std::string_view value) {
+    if (term && !MayHaveTerm(index::FilterHash(key))) {
+      inner = Status::Corruption(path() + ": the term filter lacks a term of the term index");
+      return false;
+    }
     auto rows = DecodePostingsValue(value, term);
     if (!rows.ok()) inner = rows.status();
     return rows.ok();

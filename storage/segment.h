@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "index/term_filter.h"
 #include "storage/column.h"
 #include "storage/event.h"
 #include "storage/file_system.h"
@@ -34,6 +35,9 @@ struct SegmentMeta {
   // some row of each listed granule): a smaller, inexact index for cold segments. The
   // correlation-ID index always lists rows.
   uint32_t term_granule_rows = 0;
+  // Format 3: the term filter block (index/term_filter.h) over the term index's keys; size 0
+  // (and always before format 3) when the segment has none.
+  BlockHandle term_filter;
   // The file's format version (format::kSegmentFormatVersion*): what the meta encodes.
   uint32_t format_version = 1;
 
@@ -65,6 +69,9 @@ struct SegmentWriteOptions {
   // 0: the term index lists rows. Otherwise it lists granules of this many rows
   // (SegmentMeta::term_granule_rows).
   uint32_t term_granule_rows = 0;
+  // Write a term filter (format 3): ~1.2 bytes a distinct term, ~1% of a hot segment, so that
+  // a query skips the segments that lack one of its terms without reading their term tables.
+  bool term_filter = true;
   // Uncompressed term-table block size; 16 KiB makes a point lookup one small read.
   size_t term_block_bytes = 16 * 1024;
   // Segment format 2: columns with more than frame_bytes of values per half block are cut
@@ -140,6 +147,12 @@ class SegmentReader {
   // (StringTable::DecodeSome) before the column's whole dictionary is decoded and cached.
   static constexpr uint32_t kSparseDictionaryReads = 4;
   bool exact_term_postings() const { return meta_.term_granule_rows == 0; }
+  // False only when the term index surely lacks the key whose index::FilterHash is
+  // term_hash (TermKey(field, token)); always true for a segment without a term filter.
+  bool MayHaveTerm(uint64_t term_hash) const {
+    return meta_.term_filter.size == 0 || term_filter_.MayContain(term_hash);
+  }
+  bool has_term_filter() const { return meta_.term_filter.size > 0; }
   // Union of the postings of every token of field that starts with prefix (lowercased).
   Result<Roaring> PrefixPostings(std::string_view field, std::string_view prefix) const;
   // Calls fn(field, token, postings-bytes) for every term; used by maintenance tools.
@@ -223,6 +236,8 @@ class SegmentReader {
   // Per column of meta_: how many partial blocks decoded their own dictionary.
   std::unique_ptr<std::atomic<uint32_t>[]> sparse_dictionary_reads_;
   uint64_t meta_offset_ = 0;  // unique per reader in this process: the block cache key
+  std::string term_filter_bytes_;
+  index::TermFilter term_filter_;  // a view of term_filter_bytes_
 };
 
 }  // namespace trove

@@ -75,7 +75,8 @@ class CorruptionTest : public ::testing::TestWithParam<uint32_t> {
     options.block_rows = 8;
     options.term_block_bytes = 128;
     options.frame_bytes = 0;
-    if (GetParam() == format::kSegmentFormatVersion2) {
+    options.term_filter = GetParam() >= format::kSegmentFormatVersion3;
+    if (GetParam() >= format::kSegmentFormatVersion2) {
       options.frame_bytes = 1;
       options.frame_row_step = 2;
       options.framed_block_bytes = 0;
@@ -139,6 +140,7 @@ class CorruptionTest : public ::testing::TestWithParam<uint32_t> {
     for (const TermTableMeta* t : {&m.terms, &m.traces}) {
       for (const BlockHandle& h : t->blocks) cover(h.offset, h.size);
     }
+    cover(m.term_filter.offset, m.term_filter.size);
     const char* footer = bytes_.data() + bytes_.size() - format::kFooterSize;
     cover(DecodeFixed64(footer), DecodeFixed32(footer + 8));
     cover(bytes_.size() - format::kFooterSize, format::kFooterSize);
@@ -347,7 +349,7 @@ TEST_P(CorruptionTest, OtherFormatVersionIsReported) {
   h.codec = static_cast<uint8_t>(DecodeFixed32(f + 20));
   // Sanity: rebuilding the footer from the documented layout gives the writer's footer.
   ASSERT_EQ(Footer(h, GetParam()), bytes_.substr(footer_at));
-  for (uint32_t version : {0u, 3u, 0x100u | GetParam(), 0xffffffffu}) {
+  for (uint32_t version : {0u, 4u, 0x100u | GetParam(), 0xffffffffu}) {
     std::string damaged = bytes_.substr(0, footer_at) + Footer(h, version);
     WriteFileBytes(path_, damaged);
     auto opened = SegmentReader::Open(FileSystem::Default(), path_);
@@ -375,10 +377,10 @@ TEST_P(CorruptionTest, BrokenChecksumsAreReported) {
   h.crc ^= 0x80000000u;
   h.codec = 7;  // unknown codec
   EXPECT_TRUE(CheckDamaged(bytes_.substr(0, footer_at) + Footer(h, GetParam()), "meta codec"));
-  // A meta of one version under a footer of the other: version 1 columns lack the frame
-  // fields version 2 reads.
+  // A meta of one version under a footer of another: version 1 columns lack the frame
+  // fields version 2 reads; version 3 metas end with fields version 2 does not read.
   h.codec = static_cast<uint8_t>(DecodeFixed32(f + 20));
-  const uint32_t other = GetParam() == 1 ? 2 : 1;
+  const uint32_t other = GetParam() == 1 ? 2 : GetParam() - 1;
   EXPECT_TRUE(CheckDamaged(bytes_.substr(0, footer_at) + Footer(h, other), "other version"));
 }
 
@@ -604,6 +606,59 @@ TEST_P(CorruptionTest, InconsistentColumnMetaDoesNotCrash) {
 // fewer rows (4097) than it holds (5000). DecodePostings accepts it (see postings_test), so the
 // bitmap's cardinality() understates what it iterates, and ReadEvents, which sizes its output by
 // cardinality(), writes past the end of its vector.
+// Format 3: term filters that a checksum cannot catch. One built from other keys would hide
+// rows from queries, so Verify checks the filter against every key of the term index; one
+// whose sizes do not add up is refused by Open; one that overlaps a term block is refused too.
+TEST_P(CorruptionTest, TermFiltersThatLieAreReported) {
+  if (GetParam() < format::kSegmentFormatVersion3) {
+    // Older formats have none, and every term may be there.
+    EXPECT_FALSE(original_->has_term_filter());
+    EXPECT_TRUE(original_->MayHaveTerm(index::FilterHash("nosuch")));
+    return;
+  }
+  ASSERT_TRUE(original_->has_term_filter());
+  // Sanity: every sampled term is in the filter.
+  for (const auto& [term, rows] : terms_) {
+    EXPECT_TRUE(original_->MayHaveTerm(index::FilterHash(TermKey(term.first, term.second))));
+  }
+  std::vector<uint64_t> others;
+  for (int i = 0; i < 64; ++i) others.push_back(index::FilterHash("nosuch" + std::to_string(i)));
+  std::string other_filter;
+  ASSERT_TRUE(index::BuildTermFilter(others, &other_filter));
+  {
+    std::string data = DataArea(bytes_);
+    SegmentMeta meta = original_->meta();
+    meta.term_filter = AppendRawBlock(&data, other_filter);
+    WriteFileBytes(path_, WithMeta(data, meta));
+    auto opened = SegmentReader::Open(FileSystem::Default(), path_);
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    Status s = (*opened)->Verify();
+    ExpectCorruption(s, "filter of other keys");
+    EXPECT_NE(s.message().find("term filter"), std::string::npos) << s.ToString();
+  }
+  {
+    std::string data = DataArea(bytes_);
+    SegmentMeta meta = original_->meta();
+    meta.term_filter = AppendRawBlock(&data, other_filter.substr(0, other_filter.size() - 1));
+    WriteFileBytes(path_, WithMeta(data, meta));
+    auto opened = SegmentReader::Open(FileSystem::Default(), path_);
+    ASSERT_FALSE(opened.ok());
+    ExpectCorruption(opened.status(), "short filter");
+  }
+  {
+    SegmentMeta meta = original_->meta();
+    meta.term_filter = meta.terms.blocks[0];
+    WriteFileBytes(path_, WithMeta(DataArea(bytes_), meta));
+    auto opened = SegmentReader::Open(FileSystem::Default(), path_);
+    ASSERT_FALSE(opened.ok());
+    ExpectCorruption(opened.status(), "filter over a term block");
+  }
+  // No filter at all (a handle of size 0) is a valid segment with the same answers.
+  SegmentMeta meta = original_->meta();
+  meta.term_filter = BlockHandle();
+  EXPECT_FALSE(CheckDamaged(WithMeta(DataArea(bytes_), meta), "filter dropped"));
+}
+
 TEST_P(CorruptionTest, PostingsWhoseCardinalityLiesAreReported) {
   GTEST_FLAG_SET(death_test_style, "fast");
   constexpr uint32_t kRows = 5000;
@@ -742,7 +797,8 @@ TEST(FrameDictionaryCorruptionTest, DamageIsReported) {
 
 INSTANTIATE_TEST_SUITE_P(Formats, CorruptionTest,
                          ::testing::Values(format::kSegmentFormatVersion1,
-                                           format::kSegmentFormatVersion2),
+                                           format::kSegmentFormatVersion2,
+                                           format::kSegmentFormatVersion3),
                          [](const ::testing::TestParamInfo<uint32_t>& info) {
                            return "Format" + std::to_string(info.param);
                          });

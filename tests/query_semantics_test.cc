@@ -857,6 +857,65 @@ TEST(QueryStatsTest, CountUniqMatchesBruteForceOverLargeDictionaries) {
   check(*snap, "flushed");
 }
 
+// Segments whose term filter lacks a term every match needs are skipped before planning;
+// negations, prefixes and ORs with a possible branch are not, and answers stay exact.
+TEST(QueryPlanTest, TermFiltersSkipSegmentsWithoutTheTerm) {
+  TempDir dir("qsem-filter");
+  auto store = Store::Open(Options(), dir.path());
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  constexpr int kSegments = 8, kPerSegment = 300;
+  for (int seg = 0; seg < kSegments; ++seg) {
+    std::vector<Event> events;
+    for (int i = 0; i < kPerSegment; ++i) {
+      std::string msg = "common word " + std::to_string(seg * kPerSegment + i);
+      if (i == 7) msg += " needle" + std::to_string(seg);
+      events.push_back(Ev(msg).Time(kNow - kHour / 2 + seg * kMinute + i).Service("svc").e);
+    }
+    ASSERT_TRUE((*store)->Append(std::move(events)).ok());
+    ASSERT_TRUE((*store)->Flush().ok());
+  }
+  auto snap = (*store)->GetSnapshot();
+  ASSERT_EQ(snap->segments().size(), static_cast<size_t>(kSegments));
+  for (const auto& seg : snap->segments()) ASSERT_TRUE(seg->has_term_filter());
+  QueryEngine engine;
+  struct Case {
+    std::string query;
+    int64_t count;
+    uint64_t searched;     // segments planned and searched
+    bool filter_prunes;  // whether the term filters can skip segments at all
+  };
+  const std::vector<Case> cases = {
+      {"needle3", 1, 1, true},
+      {"needle3 common", 1, 1, true},
+      {"\"word 907 needle3\"", 1, 1, true},
+      {"service:svc needle5", 1, 1, true},
+      {"needle3 OR needle5", 2, 2, true},
+      {"needle3 OR common", kSegments * kPerSegment, kSegments, true},
+      {"nosuchterm", 0, 0, true},
+      {"-needle3", kSegments * kPerSegment - 1, kSegments, false},
+      {"needl*", kSegments, kSegments, false},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.query);
+    auto query = ParseQuery(c.query + " | stats count()", kNow);
+    ASSERT_TRUE(query.ok()) << query.status().ToString();
+    auto got = engine.Run(*snap, *query);
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    ASSERT_EQ(got->table.rows.size(), 1u);
+    EXPECT_EQ(std::get<int64_t>(got->table.rows[0].back()), c.count);
+    const ExplainStats& x = got->explain;
+    EXPECT_EQ(x.segments_searched, c.searched);
+    EXPECT_EQ(x.segments_pruned_filter + x.segments_pruned_index + x.segments_searched,
+              static_cast<uint64_t>(kSegments));
+    if (c.filter_prunes) {
+      // A false positive (~1/256 a segment) leaves a segment to the term index instead.
+      EXPECT_GE(x.segments_pruned_filter + 1, kSegments - c.searched);
+    } else {
+      EXPECT_EQ(x.segments_pruned_filter, 0u);
+    }
+  }
+}
+
 // A stats query that would build more groups than QueryOptions::max_groups fails with
 // ResourceExhausted whichever path builds them (one key with counts, other aggregates, two
 // keys), over buffered events and over a segment; at the limit it answers.

@@ -903,7 +903,7 @@ void CheckSparseReads(const SegmentWriteOptions& options, uint64_t seed) {
   if (options.frame_bytes > 0) {
     // Every large block is framed; the messages have a zstd dictionary; a frame is a fraction
     // of the block.
-    EXPECT_EQ(meta.format_version, format::kSegmentFormatVersion2);
+    EXPECT_EQ(meta.format_version, format::kSegmentFormatVersion3);
     EXPECT_EQ(msg->zstd_dictionary.size > 0, options.zstd_dictionary_bytes > 0);
     ASSERT_GT(msg->frame_rows, 0u);
     size_t framed_columns = 0;
@@ -942,7 +942,8 @@ void CheckSparseReads(const SegmentWriteOptions& options, uint64_t seed) {
       EXPECT_FALSE(no_dict.Frame(1).ok());
     }
   } else {
-    EXPECT_EQ(meta.format_version, format::kSegmentFormatVersion1);
+    EXPECT_EQ(meta.format_version, format::kSegmentFormatVersion3);
+    for (const ColumnMeta& c : reader.meta().columns) EXPECT_EQ(c.frame_rows, 0u) << c.name;
     // The first row needs a small prefix of the block.
     auto file = FileSystem::Default()->NewRandomAccessFile(path);
     ASSERT_TRUE(file.ok());

@@ -244,7 +244,8 @@ std::string FormatExplain(const v1::Explain& x) {
   auto u = [](uint64_t v) { return std::to_string(v); };
   std::string out = "plan: " + x.plan() + "\n";
   out += "segments: " + u(x.segments_total()) + " total, " + u(x.segments_pruned_time()) +
-         " pruned by time, " + u(x.segments_pruned_index()) + " pruned by index, " +
+         " pruned by time, " + u(x.segments_pruned_filter()) + " pruned by term filter, " +
+         u(x.segments_pruned_index()) + " pruned by index, " +
          u(x.segments_skipped_limit()) + " skipped by limit, " + u(x.segments_searched()) +
          " searched\n";
   auto list = [](const auto& items) {
