@@ -62,6 +62,11 @@ inline constexpr std::string_view kCfTraces = "traces";
 // Keys in the default column family.
 inline constexpr std::string_view kKeyFormatVersion = "format_version";
 inline constexpr std::string_view kKeyNextSegmentId = "next_segment_id";
-inline constexpr uint32_t kStoreFormatVersion = 1;
+// Version 1: `traces` keys are u8 n + EncodeId(trace_id) + u64 BE segment id. Version 2: u8 0
+// + u64 BE XXH3-64 of EncodeId(trace_id) + varint segment id, less than half the size (the
+// segment's own correlation index then confirms the ID). Stores of version 1 are migrated on
+// open (Store::Recover).
+inline constexpr uint32_t kStoreFormatVersion1 = 1;
+inline constexpr uint32_t kStoreFormatVersion = 2;
 
 }  // namespace trove::format

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <set>
 
+#include "index/term_filter.h"
 #include "storage/coding.h"
 #include "storage/format.h"
 
@@ -122,15 +123,14 @@ std::shared_ptr<ColdTier> ColdTierForTools(const std::string& data_dir) {
 }
 
 std::string TraceMapPrefix(std::string_view trace_id) {
-  std::string enc = EncodeId(trace_id);
-  std::string key(1, static_cast<char>(enc.size()));
-  key += enc;
+  std::string key(1, '\0');
+  PutBigEndian64(&key, index::FilterHash(EncodeId(trace_id)));
   return key;
 }
 
 std::string TraceMapKey(std::string_view trace_id, uint64_t segment_id) {
   std::string key = TraceMapPrefix(trace_id);
-  PutBigEndian64(&key, segment_id);
+  PutVarint64(&key, segment_id);
   return key;
 }
 
@@ -211,6 +211,7 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options, const st
 Status Store::Recover() {
   rocksdb::DB* db = db_->db.get();
   std::string version;
+  bool migrate_trace_map = false;
   rocksdb::Status s = db->Get(rocksdb::ReadOptions(), db_->meta,
                               std::string(format::kKeyFormatVersion), &version);
   if (s.IsNotFound()) {
@@ -221,9 +222,11 @@ Status Store::Recover() {
         "write format version"));
   } else {
     TROVE_RETURN_IF_ERROR(FromRocks(s, "read format version"));
-    if (version.size() != 4 || DecodeFixed32(version.data()) != format::kStoreFormatVersion) {
+    const uint32_t v = version.size() == 4 ? DecodeFixed32(version.data()) : 0;
+    if (v != format::kStoreFormatVersion && v != format::kStoreFormatVersion1) {
       return Status::Corruption(dir_ + "/db: unsupported store format version");
     }
+    migrate_trace_map = v == format::kStoreFormatVersion1;
   }
   std::string next_id;
   s = db->Get(rocksdb::ReadOptions(), db_->meta, std::string(format::kKeyNextSegmentId), &next_id);
@@ -257,6 +260,7 @@ Status Store::Recover() {
     next_segment_id_ = std::max(next_segment_id_, id + 1);
   }
   TROVE_RETURN_IF_ERROR(FromRocks(it->status(), "scan catalog"));
+  if (migrate_trace_map) TROVE_RETURN_IF_ERROR(MigrateTraceMap());
 
   // Files that no catalog entry names (in their tier) are leftovers of interrupted flushes,
   // merges, archivals or drops.
@@ -965,6 +969,27 @@ uint64_t Snapshot::recent_events() const {
   return n;
 }
 
+Status Store::MigrateTraceMap() {
+  // Store format 1 → 2: every `traces` key is rewritten from the live segments' correlation
+  // indexes, in one synced batch with the new version, so a crash leaves either format whole.
+  rocksdb::WriteBatch wb;
+  std::unique_ptr<rocksdb::Iterator> it(db_->db->NewIterator(rocksdb::ReadOptions(), db_->traces));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    TROVE_RETURN_IF_ERROR(FromRocks(wb.Delete(db_->traces, it->key()), "migrate correlation map"));
+  }
+  TROVE_RETURN_IF_ERROR(FromRocks(it->status(), "scan correlation map"));
+  for (const auto& [id, reader] : segments_) {
+    TROVE_RETURN_IF_ERROR(reader->ForEachTraceId(
+        [&](const std::string& trace) { wb.Put(db_->traces, TraceMapKey(trace, id), ""); }));
+  }
+  std::string v;
+  PutFixed32(&v, format::kStoreFormatVersion);
+  wb.Put(db_->meta, std::string(format::kKeyFormatVersion), v);
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  return FromRocks(db_->db->Write(wo, &wb), "migrate correlation map");
+}
+
 Result<std::vector<std::shared_ptr<SegmentReader>>> Snapshot::SegmentsWithTrace(
     std::string_view trace_id) const {
   std::vector<std::shared_ptr<SegmentReader>> out;
@@ -974,8 +999,10 @@ Result<std::vector<std::shared_ptr<SegmentReader>>> Snapshot::SegmentsWithTrace(
   ro.snapshot = db_snapshot_;
   std::unique_ptr<rocksdb::Iterator> it(db_->db->NewIterator(ro, db_->traces));
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    if (it->key().size() != prefix.size() + 8) continue;
-    uint64_t id = DecodeBigEndian64(it->key().data() + prefix.size());
+    // Another ID with the same hash may name a segment too: its TraceRows are then empty.
+    Decoder d(std::string_view(it->key().data() + prefix.size(), it->key().size() - prefix.size()));
+    uint64_t id;
+    if (!d.GetVarint64(&id) || !d.done()) continue;
     for (const auto& s : segments_) {
       if (s->id() == id) out.push_back(s);
     }

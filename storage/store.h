@@ -207,6 +207,8 @@ class Store {
   Status FlushLocked(size_t* flushed_batches, bool recovering = false);
   Status FlushAllLocked();
   Result<bool> MergeLocked();
+  // Rewrites the correlation map of a store of format 1 (format.h) and marks it format 2.
+  Status MigrateTraceMap();
   void BackgroundLoop();
   void MergeLoop();
   Status DropPartitionsLocked(MaintenanceCounts* counts);

@@ -2,10 +2,16 @@
 #include "storage/store.h"
 
 #include <gtest/gtest.h>
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
 
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <set>
 
+#include "storage/coding.h"
+#include "storage/format.h"
 #include "storage/merge_policy.h"
 #include "tests/store_test_util.h"
 
@@ -115,6 +121,149 @@ TEST(StoreTest, ReopenRecoversBufferedAndFlushedEventsExactlyOnce) {
   for (const Event& e : testing::AllEvents(*snap)) ids.push_back(IdOf(e));
   std::sort(ids.begin(), ids.end());
   EXPECT_EQ(ids, (std::vector<int64_t>{1, 2, 3}));
+}
+
+// The store's RocksDB, opened directly with its column families (default, wal, catalog,
+// traces), to write what an older release wrote.
+struct RawDb {
+  explicit RawDb(const std::string& dir) {
+    std::vector<rocksdb::ColumnFamilyDescriptor> families;
+    for (std::string name : {std::string(rocksdb::kDefaultColumnFamilyName),
+                             std::string(format::kCfWal), std::string(format::kCfCatalog),
+                             std::string(format::kCfTraces)}) {
+      families.emplace_back(name, rocksdb::ColumnFamilyOptions());
+    }
+    rocksdb::DB* raw = nullptr;
+    status = rocksdb::DB::Open(rocksdb::DBOptions(), dir + "/db", families, &handles, &raw);
+    db.reset(raw);
+  }
+  ~RawDb() {
+    for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+  }
+  // Every key of the traces family.
+  std::vector<std::string> TraceKeys() {
+    std::vector<std::string> keys;
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), handles[3]));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) keys.push_back(it->key().ToString());
+    return keys;
+  }
+  uint32_t Version() {
+    std::string v;
+    if (!db->Get(rocksdb::ReadOptions(), handles[0], "format_version", &v).ok() || v.size() != 4) {
+      return 0;
+    }
+    return DecodeFixed32(v.data());
+  }
+  rocksdb::Status status;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  std::unique_ptr<rocksdb::DB> db;
+};
+
+// A store written by format 1 (the correlation map keyed by the whole encoded ID) opens as
+// format 2: its map is rewritten with hashed keys and every trace is found as before.
+TEST(StoreTest, FormatOneCorrelationMapIsMigratedOnOpen) {
+  TempDir dir("trace-map-v1");
+  std::map<std::string, std::set<int64_t>> traces;  // trace ID → event ids
+  std::map<std::string, std::set<uint64_t>> segments_of;
+  {
+    auto store = Store::Open(TestOptions(), dir.path());
+    ASSERT_TRUE(store.ok());
+    int64_t id = 0;
+    for (int seg = 0; seg < 3; ++seg) {
+      std::vector<Event> events;
+      for (int i = 0; i < 40; ++i, ++id) {
+        Event e = MakeEvent(id, "event " + std::to_string(id), kNow - 1000 + id);
+        // Hex IDs (compacted by EncodeId) and free-form ones; some span segments.
+        e.trace_id = i % 2 ? "4bf92f3577b34da6a3ce929d0e0e47" + std::to_string(10 + (i + seg) % 7)
+                           : "req-" + std::to_string(i % 5);
+        traces[e.trace_id].insert(id);
+        events.push_back(std::move(e));
+      }
+      ASSERT_TRUE((*store)->Append(std::move(events)).ok());
+      ASSERT_TRUE((*store)->Flush().ok());
+    }
+    auto snap = (*store)->GetSnapshot();
+    ASSERT_EQ(snap->segments().size(), 3u);
+    for (const auto& seg : snap->segments()) {
+      ASSERT_TRUE(seg->ForEachTraceId([&](const std::string& t) {
+                       segments_of[t].insert(seg->id());
+                     }).ok());
+    }
+  }
+  ASSERT_EQ(segments_of.size(), traces.size());
+  {
+    RawDb raw(dir.path());
+    ASSERT_TRUE(raw.status.ok()) << raw.status.ToString();
+    EXPECT_EQ(raw.Version(), format::kStoreFormatVersion);
+    rocksdb::WriteBatch wb;
+    for (const std::string& k : raw.TraceKeys()) {
+      ASSERT_EQ(k[0], '\0');
+      wb.Delete(raw.handles[3], k);
+    }
+    for (const auto& [trace, ids] : segments_of) {
+      for (uint64_t seg : ids) {
+        const std::string enc = EncodeId(trace);
+        std::string key(1, static_cast<char>(enc.size()));
+        key += enc;
+        PutBigEndian64(&key, seg);
+        wb.Put(raw.handles[3], key, "");
+      }
+    }
+    std::string v;
+    PutFixed32(&v, format::kStoreFormatVersion1);
+    wb.Put(raw.handles[0], "format_version", v);
+    ASSERT_TRUE(raw.db->Write(rocksdb::WriteOptions(), &wb).ok());
+  }
+  {
+    auto store = Store::Open(TestOptions(), dir.path());
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    auto snap = (*store)->GetSnapshot();
+    for (const auto& [trace, ids] : traces) {
+      auto segs = snap->SegmentsWithTrace(trace);
+      ASSERT_TRUE(segs.ok());
+      std::set<int64_t> got;
+      std::set<uint64_t> seg_ids;
+      for (const auto& seg : *segs) {
+        seg_ids.insert(seg->id());
+        auto rows = seg->TraceRows(trace);
+        ASSERT_TRUE(rows.ok());
+        auto events = seg->ReadEvents(*rows);
+        ASSERT_TRUE(events.ok());
+        for (const Event& e : *events) got.insert(IdOf(e));
+      }
+      EXPECT_EQ(got, ids) << trace;
+      EXPECT_EQ(seg_ids, segments_of[trace]) << trace;
+    }
+    EXPECT_TRUE(snap->SegmentsWithTrace("no-such-trace")->empty());
+  }
+  RawDb raw(dir.path());
+  ASSERT_TRUE(raw.status.ok());
+  EXPECT_EQ(raw.Version(), format::kStoreFormatVersion);
+  size_t keys = 0;
+  for (const std::string& k : raw.TraceKeys()) {
+    EXPECT_EQ(k[0], '\0') << "a format 1 key is left";
+    ++keys;
+  }
+  size_t pairs = 0;
+  for (const auto& [trace, ids] : segments_of) pairs += ids.size();
+  EXPECT_EQ(keys, pairs);
+}
+
+// A version this release does not know is refused, not rewritten.
+TEST(StoreTest, UnknownStoreFormatVersionFailsOpen) {
+  TempDir dir("store-version");
+  { ASSERT_TRUE(Store::Open(TestOptions(), dir.path()).ok()); }
+  {
+    RawDb raw(dir.path());
+    ASSERT_TRUE(raw.status.ok());
+    std::string v;
+    PutFixed32(&v, 7);
+    ASSERT_TRUE(raw.db->Put(rocksdb::WriteOptions(), raw.handles[0], "format_version", v).ok());
+  }
+  auto store = Store::Open(TestOptions(), dir.path());
+  ASSERT_FALSE(store.ok());
+  EXPECT_TRUE(store.status().IsCorruption()) << store.status().ToString();
+  EXPECT_NE(store.status().message().find("format version"), std::string::npos);
 }
 
 TEST(StoreTest, OpenRemovesOrphanedSegmentFiles) {
