@@ -15,6 +15,8 @@
 #include <string_view>
 #include <vector>
 
+#include "index/hash.h"
+
 namespace trove::index {
 
 // The 64-bit key hash the filter is built from and probed with: XXH3-64 of the key's bytes
@@ -41,15 +43,8 @@ class TermFilter {
   }
 
   // The construction's pieces, shared with BuildTermFilter.
-  // The murmur3 finalizer: spreads a key hash together with the filter's seed.
-  static uint64_t Mix(uint64_t h) {
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdull;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ull;
-    h ^= h >> 33;
-    return h;
-  }
+  // Spreads a key hash together with the filter's seed.
+  static uint64_t Mix(uint64_t h) { return Murmur3Mix(h); }
   static uint8_t Fingerprint(uint64_t h) { return static_cast<uint8_t>(h ^ (h >> 32)); }
   // The three slots of mixed hash h: one in each of three consecutive segments, the first
   // segment chosen by the hash's high bits.

@@ -13,6 +13,8 @@
 #include <limits>
 #include <vector>
 
+#include "index/hash.h"
+
 namespace trove::query {
 namespace {
 
@@ -105,16 +107,8 @@ constexpr size_t kInitialSlots = 16;
 // registers (the crossover HyperLogLog++, Heule et al. 2013, measured for precision 14).
 constexpr double kLinearCountingThreshold = 11500;
 
-// Murmur3's 64-bit finalizer. A bijection, so distinct hashes stay distinct, and it spreads a
-// weak caller hash (an integer's own bits) over the register index and rank bits.
-inline uint64_t Remix(uint64_t h) {
-  h ^= h >> 33;
-  h *= 0xff51afd7ed558ccdULL;
-  h ^= h >> 33;
-  h *= 0xc4ceb9fe1a85ec53ULL;
-  h ^= h >> 33;
-  return h;
-}
+// Spreads a weak caller hash (an integer's own bits) over the register index and rank bits.
+inline uint64_t Remix(uint64_t h) { return index::Murmur3Mix(h); }
 
 // Ertl, "New cardinality estimation algorithms for HyperLogLog sketches" (2017), Algorithm 6:
 // sigma accounts for registers still 0 (the small range, where raw HLL overestimates) and tau
