@@ -978,8 +978,9 @@ Status Store::MigrateTraceMap() {
     TROVE_RETURN_IF_ERROR(FromRocks(wb.Delete(db_->traces, it->key()), "migrate correlation map"));
   }
   TROVE_RETURN_IF_ERROR(FromRocks(it->status(), "scan correlation map"));
-  for (const auto& [id, reader] : segments_) {
-    TROVE_RETURN_IF_ERROR(reader->ForEachTraceId(
+  for (const auto& entry : segments_) {
+    const uint64_t id = entry.first;  // not a structured binding: clang's lambdas cannot capture one
+    TROVE_RETURN_IF_ERROR(entry.second->ForEachTraceId(
         [&](const std::string& trace) { wb.Put(db_->traces, TraceMapKey(trace, id), ""); }));
   }
   std::string v;
