@@ -37,7 +37,8 @@ uint64_t GetLE(const char* p, int bytes) {
 // ~1.125-1.3 slots a key (more for small n, where peeling needs the slack).
 void Shape(size_t n, uint32_t* segment_length, uint32_t* segment_count) {
   const double dn = static_cast<double>(n);
-  uint32_t length = n <= 1 ? 4 : 1u << static_cast<int>(std::floor(std::log(dn) / std::log(3.33) + 2.25));
+  uint32_t length =
+      n <= 1 ? 4 : 1u << static_cast<int>(std::floor(std::log(dn) / std::log(3.33) + 2.25));
   length = std::min(length, kMaxSegmentLength);
   const double factor = n <= 1 ? 0 : std::max(1.125, 0.875 + 0.25 * std::log(1e6) / std::log(dn));
   const auto capacity = static_cast<uint64_t>(std::llround(dn * factor));
@@ -80,7 +81,7 @@ bool BuildTermFilter(std::vector<uint64_t> hashes, std::string* out) {
     std::fill(xor_hash.begin(), xor_hash.end(), 0);
     bool overflow = false;
     for (uint64_t key : hashes) {
-      const uint64_t h = TermFilter::Mix(key + seed);
+      const uint64_t h = Murmur3Mix(key + seed);
       uint32_t slot[3];
       TermFilter::Slots(h, segment_length, segment_count_length, slot);
       for (uint8_t i = 0; i < 3; ++i) {
@@ -152,7 +153,6 @@ bool TermFilter::Parse(std::string_view data) {
   segment_length_ = static_cast<uint32_t>(length);
   segment_count_length_ = static_cast<uint32_t>(count * length);
   fingerprints_ = reinterpret_cast<const uint8_t*>(data.data() + kHeaderBytes);
-  array_length_ = data.size() - kHeaderBytes;
   return true;
 }
 

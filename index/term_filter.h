@@ -36,15 +36,14 @@ class TermFilter {
   bool Parse(std::string_view data);
   // False only when no key with this hash was in the filter's set. REQUIRES: Parse succeeded.
   bool MayContain(uint64_t hash) const {
-    const uint64_t h = Mix(hash + seed_);
+    const uint64_t h = Murmur3Mix(hash + seed_);
     uint32_t slot[3];
     Slots(h, segment_length_, segment_count_length_, slot);
-    return Fingerprint(h) == (fingerprints_[slot[0]] ^ fingerprints_[slot[1]] ^ fingerprints_[slot[2]]);
+    return Fingerprint(h) ==
+           (fingerprints_[slot[0]] ^ fingerprints_[slot[1]] ^ fingerprints_[slot[2]]);
   }
 
   // The construction's pieces, shared with BuildTermFilter.
-  // Spreads a key hash together with the filter's seed.
-  static uint64_t Mix(uint64_t h) { return Murmur3Mix(h); }
   static uint8_t Fingerprint(uint64_t h) { return static_cast<uint8_t>(h ^ (h >> 32)); }
   // The three slots of mixed hash h: one in each of three consecutive segments, the first
   // segment chosen by the hash's high bits.
@@ -58,13 +57,10 @@ class TermFilter {
     slot[2] = (first + 2 * segment_length) ^ (static_cast<uint32_t>(h) & mask);
   }
 
-  size_t bytes() const { return array_length_; }
-
  private:
   uint64_t seed_ = 0;
   uint32_t segment_length_ = 0, segment_count_length_ = 0;
   const uint8_t* fingerprints_ = nullptr;
-  size_t array_length_ = 0;
 };
 
 }  // namespace trove::index

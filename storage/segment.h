@@ -150,7 +150,7 @@ class SegmentReader {
   // False only when the term index surely lacks the key whose index::FilterHash is
   // term_hash (TermKey(field, token)); always true for a segment without a term filter.
   bool MayHaveTerm(uint64_t term_hash) const {
-    return meta_.term_filter.size == 0 || term_filter_.MayContain(term_hash);
+    return !has_term_filter() || term_filter_.MayContain(term_hash);
   }
   bool has_term_filter() const { return meta_.term_filter.size > 0; }
   // Union of the postings of every token of field that starts with prefix (lowercased).

@@ -979,7 +979,8 @@ Status Store::MigrateTraceMap() {
   }
   TROVE_RETURN_IF_ERROR(FromRocks(it->status(), "scan correlation map"));
   for (const auto& entry : segments_) {
-    const uint64_t id = entry.first;  // not a structured binding: clang's lambdas cannot capture one
+    // Not a structured binding: clang's lambdas cannot capture one.
+    const uint64_t id = entry.first;
     TROVE_RETURN_IF_ERROR(entry.second->ForEachTraceId(
         [&](const std::string& trace) { wb.Put(db_->traces, TraceMapKey(trace, id), ""); }));
   }

@@ -69,7 +69,8 @@ TEST(TermFilterTest, DuplicatesAndStringKeys) {
   EXPECT_EQ(FilterHash(""), 0x2d06800538d394c2ull);
   int absent_found = 0;
   for (int i = 500; i < 5500; ++i) {
-    absent_found += filter.MayContain(FilterHash("_msg" + std::string(1, '\0') + std::to_string(i)));
+    absent_found +=
+        filter.MayContain(FilterHash("_msg" + std::string(1, '\0') + std::to_string(i)));
   }
   EXPECT_LT(absent_found, 5000 / 50);
 }
