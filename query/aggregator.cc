@@ -7,6 +7,7 @@
 
 #include "query/field_value.h"
 #include "query/segment_search.h"
+#include "storage/format.h"
 
 namespace trove::query {
 
@@ -175,6 +176,34 @@ class KeyInterner {
   uint32_t level_memo_[8] = {};
 };
 
+// Adds block's rows (all, or those at offsets) to tally by dictionary id, and those without a
+// value to *keyless. The blocks of one column share the segment's dictionary (decoded once,
+// or again after an eviction): *dictionary keeps the first block's, to name the ids.
+Status TallyDictionaryIds(const ColumnBlock& block, const std::vector<uint32_t>* offsets,
+                          std::shared_ptr<const StringTable>* dictionary,
+                          std::vector<uint64_t>* tally, uint64_t* keyless) {
+  if (!block.dictionary) return Status::Corruption("dictionary column block without dictionary");
+  if (!*dictionary) {
+    *dictionary = block.dictionary;
+    tally->assign(block.dictionary->size(), 0);
+  } else if (block.dictionary->size() != (*dictionary)->size()) {
+    return Status::Corruption("blocks of one column with different dictionaries");
+  }
+  uint64_t* counts = tally->data();
+  const uint32_t* ids = block.dict_ids.data();  // each < the dictionary's size (decoding checks)
+  const uint8_t* present = block.present.empty() ? nullptr : block.present.data();
+  const size_t n = offsets ? offsets->size() : block.num_rows;
+  for (size_t j = 0; j < n; ++j) {
+    const uint32_t i = offsets ? (*offsets)[j] : static_cast<uint32_t>(j);
+    if (present && !present[i]) {
+      ++*keyless;
+    } else {
+      ++counts[ids[i]];
+    }
+  }
+  return Status::OK();
+}
+
 }  // namespace
 
 void StatsAccumulator::AggState::Merge(AggState&& o) {
@@ -336,6 +365,17 @@ Status StatsAccumulator::AddSegmentRows(const SegmentReader& segment, const Roar
         return a.fn == Aggregate::Fn::kCount;
       });
   std::vector<uint64_t> tally;  // rows by key id, when tally_one_key
+  // `stats by (key) count()` with one dictionary-encoded key column (service, host, route…):
+  // rows are tallied by dictionary id, and the ids become keys once a segment, so a row costs
+  // one increment (no memo lookup, no key-id vector).
+  const ColumnMeta* dict_key = nullptr;
+  if (tally_one_key && !keys_[0].bucket_ns && keys[0].columns().size() == 1 &&
+      keys[0].columns()[0]->encoding == format::kEncodingStringDict) {
+    dict_key = keys[0].columns()[0];
+  }
+  std::vector<uint64_t> dict_tally;  // rows by dictionary id, when dict_key
+  uint64_t keyless = 0;              // rows without a value, when dict_key
+  std::shared_ptr<const StringTable> dictionary;
   auto next_row = rows.begin();
   // Block by block (all columns share the row ranges of _time's blocks): gather the block's
   // matching rows, map each key column once per block, then update the aggregates. Cost per
@@ -345,6 +385,16 @@ Status StatsAccumulator::AddSegmentRows(const SegmentReader& segment, const Roar
     TROVE_RETURN_IF_ERROR(ctx.Check());
     const uint32_t first = time->blocks[b].first_row, n = time->blocks[b].num_rows;
     offsets.clear();
+    if (dict_key && all_rows) {
+      if (dict_key->blocks[b].present == 0) {
+        keyless += n;
+        continue;
+      }
+      TROVE_ASSIGN_OR_RETURN(block, segment.ColumnBlockAt(*dict_key, b));
+      TROVE_RETURN_IF_ERROR(TallyDictionaryIds(*block, nullptr, &dictionary, &dict_tally,
+                                               &keyless));
+      continue;
+    }
     if (all_rows) {
       for (uint32_t i = 0; i < n; ++i) offsets.push_back(i);
     } else {
@@ -354,6 +404,16 @@ Status StatsAccumulator::AddSegmentRows(const SegmentReader& segment, const Roar
       }
     }
     if (offsets.empty()) continue;
+    if (dict_key) {
+      if (dict_key->blocks[b].present == 0) {
+        keyless += offsets.size();
+        continue;
+      }
+      TROVE_ASSIGN_OR_RETURN(block, segment.ColumnBlockAt(*dict_key, b));
+      TROVE_RETURN_IF_ERROR(TallyDictionaryIds(*block, &offsets, &dictionary, &dict_tally,
+                                               &keyless));
+      continue;
+    }
     for (size_t k = 0; k < keys.size(); ++k) {
       ids[k].assign(offsets.size(), 0);
       for (size_t c = 0; c < keys[k].columns().size(); ++c) {
@@ -434,6 +494,23 @@ Status StatsAccumulator::AddSegmentRows(const SegmentReader& segment, const Roar
           }
         }
       }
+    }
+  }
+  if (dict_key) {
+    size_t groups = keyless > 0 ? 1 : 0;
+    for (uint64_t c : dict_tally) groups += c > 0;
+    if (groups > max_groups_) {
+      return Status::ResourceExhausted("stats built more than " + std::to_string(max_groups_) +
+                                       " groups; use fewer or coarser `by` keys");
+    }
+    for (uint32_t id = 0; id < dict_tally.size(); ++id) {
+      if (dict_tally[id] == 0) continue;
+      TROVE_ASSIGN_OR_RETURN(auto* states, GroupFor({Cell(std::string((*dictionary)[id]))}));
+      for (AggState& state : *states) state.count += dict_tally[id];
+    }
+    if (keyless > 0) {
+      TROVE_ASSIGN_OR_RETURN(auto* states, GroupFor({Cell()}));
+      for (AggState& state : *states) state.count += keyless;
     }
   }
   for (uint32_t id = 0; id < tally.size(); ++id) {

@@ -962,5 +962,79 @@ TEST(QueryStatsTest, MoreGroupsThanTheLimitIsResourceExhausted) {
   }
 }
 
+// `stats by (key) count()` over a dictionary-encoded key tallies rows by dictionary id
+// (StatsAccumulator's fast path). Its groups must equal a count made event by event: over
+// every row and over a filter's rows, with rows that lack the key (the empty key), a segment
+// where no row has it, a segment where it has two types, and buffered events besides.
+TEST(QueryStatsTest, CountByADictionaryKeyMatchesACountOfTheEvents) {
+  TempDir dir("qsem-dict-count");
+  auto store = Store::Open(Options(), dir.path());
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  std::vector<Event> all;
+  auto add = [&](int from, int to, bool with_route, bool int_routes = false) {
+    std::vector<Event> events;
+    for (int i = from; i < to; ++i) {
+      Ev ev("m" + std::to_string(i % 3));
+      ev.Time(kNow - kHour / 2 + i).Service("svc-" + std::to_string(i % 5));
+      if (i % 7 == 0) ev.Lvl(Level::kError);
+      if (with_route && i % 4 != 0) ev.Attr("http.route", "/r/" + std::to_string(i % 9));
+      if (int_routes && i % 50 == 0) ev.Attr("http.route", int64_t{i});  // another type
+      events.push_back(ev.e);
+      all.push_back(ev.e);
+    }
+    return (*store)->Append(std::move(events));
+  };
+  ASSERT_TRUE(add(0, 9000, true).ok());  // two column blocks
+  ASSERT_TRUE((*store)->Flush().ok());
+  ASSERT_TRUE(add(9000, 9500, false).ok());
+  ASSERT_TRUE((*store)->Flush().ok());
+  ASSERT_TRUE(add(9500, 9800, true, true).ok());  // two key columns: the general path
+  ASSERT_TRUE((*store)->Flush().ok());
+  ASSERT_TRUE(add(9800, 9900, true).ok());  // buffered
+  // The key column is dictionary-encoded in the first segment, so the fast path is taken.
+  auto snap = (*store)->GetSnapshot();
+  ASSERT_EQ(snap->segments().size(), 3u);
+  const ColumnMeta* route = snap->segments()[0]->FindColumn("http.route", ValueType::kString);
+  ASSERT_NE(route, nullptr);
+  EXPECT_EQ(route->encoding, format::kEncodingStringDict);
+  struct Case {
+    const char* text;
+    std::string field;
+    bool errors_only;
+  };
+  QueryEngine engine;
+  for (const Case& c : {Case{"* | stats by (http.route) count()", "http.route", false},
+                        Case{"level:error | stats by (http.route) count()", "http.route", true},
+                        Case{"m1 | stats by (service) count()", "service", false}}) {
+    SCOPED_TRACE(c.text);
+    std::map<std::string, int64_t> want;  // "" for rows without the key
+    for (const Event& e : all) {
+      if (c.errors_only && e.level != Level::kError) continue;
+      if (c.field == "service" && e.message != "m1") continue;
+      std::string key = c.field == "service" ? e.service : "";
+      for (const auto& [k, v] : e.attributes) {
+        if (k != c.field) continue;
+        key = std::holds_alternative<std::string>(v) ? std::get<std::string>(v)
+                                                     : std::to_string(std::get<int64_t>(v));
+      }
+      ++want[key];
+    }
+    auto query = ParseQuery(c.text, kNow);
+    ASSERT_TRUE(query.ok()) << query.status().ToString();
+    auto got = engine.Run(*snap, *query);
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    std::map<std::string, int64_t> have;
+    for (const auto& row : got->table.rows) {
+      ASSERT_EQ(row.size(), 2u);
+      std::string key;
+      if (const auto* text = std::get_if<std::string>(&row[0])) key = *text;
+      if (const auto* number = std::get_if<int64_t>(&row[0])) key = std::to_string(*number);
+      have[key] += std::get<int64_t>(row[1]);
+    }
+    EXPECT_EQ(have, want);
+    EXPECT_GT(want.size(), 3u);
+  }
+}
+
 }  // namespace
 }  // namespace trove::query
