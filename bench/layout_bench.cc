@@ -115,6 +115,8 @@ int main(int argc, char** argv) {
     variants.push_back({name, o});
   };
   add("default", [](SegmentWriteOptions*) {});
+  add("no dict frames", [](SegmentWriteOptions* o) { o->dictionary_frame_values = 0; });
+  add("dict frames 64", [](SegmentWriteOptions* o) { o->dictionary_frame_values = 64; });
   add("term blocks 4K", [](SegmentWriteOptions* o) { o->term_block_bytes = 4 << 10; });
   add("term blocks 8K", [](SegmentWriteOptions* o) { o->term_block_bytes = 8 << 10; });
   add("frames 32K", [](SegmentWriteOptions* o) { o->frame_bytes = 32 << 10; });

@@ -316,15 +316,32 @@ Status ColumnBuilder::Finish(uint32_t total_rows, const ColumnLayout& layout, Bl
       sorted.reserve(ids.size());
       for (auto& [s, id] : ids) sorted.emplace_back(s.data(), s.size());
       std::sort(sorted.begin(), sorted.end());
+      // Framed (format 4) when large: a sparse read (a trace's one client IP among thousands)
+      // then decompresses one frame, not the dictionary up to the id.
+      const uint32_t per_frame = layout.dictionary_frame_values;
       std::string dict;
+      std::vector<uint32_t> cuts;
       PutVarint64(&dict, sorted.size());
+      if (per_frame > 0) PutVarint64(&dict, per_frame);
       for (uint32_t i = 0; i < sorted.size(); ++i) {
         ids[key(sorted[i])] = i;
+        if (per_frame > 0 && i % per_frame == 0) cuts.push_back(static_cast<uint32_t>(dict.size()));
         PutLengthPrefixed(&dict, sorted[i]);
       }
       meta->encoding = format::kEncodingStringDict;
       meta->dictionary_size = static_cast<uint32_t>(sorted.size());
-      TROVE_RETURN_IF_ERROR(writer->Add(dict, &meta->dictionary));
+      if (per_frame > 0 && sorted.size() > per_frame && dict.size() >= layout.framed_block_bytes) {
+        TROVE_RETURN_IF_ERROR(writer->AddFramed(dict, cuts, nullptr, &meta->dictionary));
+      } else {
+        if (per_frame > 0) {
+          // Unframed: the plain layout, without the values-per-frame varint.
+          std::string plain;
+          PutVarint64(&plain, sorted.size());
+          plain.append(dict, cuts.empty() ? dict.size() : cuts[0], std::string::npos);
+          dict = std::move(plain);
+        }
+        TROVE_RETURN_IF_ERROR(writer->Add(dict, &meta->dictionary));
+      }
     }
   }
 
@@ -439,10 +456,13 @@ Status ColumnBuilder::Finish(uint32_t total_rows, const ColumnLayout& layout, Bl
   return Status::OK();
 }
 
-Status StringTable::Decode(std::string_view raw, uint32_t expected) {
+Status StringTable::Decode(std::string_view raw, uint32_t expected, bool framed) {
   Decoder d(raw);
-  uint64_t n;
+  uint64_t n, per_frame;
   if (!d.GetVarint64(&n) || n != expected) return Status::Corruption("dictionary size mismatch");
+  if (framed && (!d.GetVarint64(&per_frame) || per_frame == 0)) {
+    return Status::Corruption("framed dictionary without values per frame");
+  }
   if (n > raw.size()) return Status::Corruption("truncated dictionary");
   data_.clear();
   ends_.clear();
@@ -499,6 +519,44 @@ Status StringTable::DecodeSome(BlockPrefix* raw, uint32_t expected,
       }
     }
     ends_.push_back(static_cast<uint32_t>(data_.size()));
+  }
+  if (k < ids.size()) return Status::Corruption("dictionary id past the dictionary");
+  return Status::OK();
+}
+
+Status StringTable::DecodeSome(FramedBlock* framed, uint32_t expected,
+                               const std::vector<uint32_t>& ids) {
+  data_.clear();
+  ends_.clear();
+  ends_.reserve(expected);
+  Decoder head(framed->head());
+  uint64_t n, per_frame;
+  if (!head.GetVarint64(&n) || n != expected) return Status::Corruption("dictionary size mismatch");
+  if (!head.GetVarint64(&per_frame) || per_frame == 0 || !head.done()) {
+    return Status::Corruption("framed dictionary with a bad header");
+  }
+  if (framed->frames() != (n + per_frame - 1) / per_frame) {
+    return Status::Corruption("dictionary frame count disagrees with its size");
+  }
+  size_t k = 0;  // next wanted id in ids
+  for (size_t f = 0; f < framed->frames(); ++f) {
+    const uint64_t first = f * per_frame, end = std::min<uint64_t>(n, first + per_frame);
+    if (k == ids.size() || ids[k] >= end) {
+      ends_.resize(end, static_cast<uint32_t>(data_.size()));  // no wanted value here
+      continue;
+    }
+    TROVE_ASSIGN_OR_RETURN(std::string_view bytes, framed->Frame(f));
+    Decoder d(bytes);
+    for (uint64_t i = first; i < end; ++i) {
+      std::string_view v;
+      if (!d.GetLengthPrefixed(&v)) return Status::Corruption("truncated dictionary frame");
+      if (k < ids.size() && ids[k] == i) {
+        data_.append(v);
+        ++k;
+      }
+      ends_.push_back(static_cast<uint32_t>(data_.size()));
+    }
+    if (!d.done()) return Status::Corruption("dictionary frame longer than its values");
   }
   if (k < ids.size()) return Status::Corruption("dictionary id past the dictionary");
   return Status::OK();

@@ -66,14 +66,18 @@ class StringTable {
   }
   // Heap bytes held.
   size_t bytes() const { return data_.capacity() + 4 * ends_.capacity(); }
-  // From a dictionary block's raw bytes (`varint count | lp value*`); expected: the count the
-  // column meta records.
-  Status Decode(std::string_view raw, uint32_t expected);
+  // From a dictionary block's raw bytes (`varint count | lp value*`, or for a framed block
+  // `varint count | varint values_per_frame | lp value*`); expected: the count the column meta
+  // records.
+  Status Decode(std::string_view raw, uint32_t expected, bool framed = false);
   // A table of `expected` values of which only `ids` (ascending, distinct, < expected) hold
   // theirs; the others are empty. Decompresses the dictionary block only as far as the last
   // of them. For a partial block, whose rows' ids are the only ones looked up (the memos of
   // verification and stats index by the full ids, hence the full size).
   Status DecodeSome(BlockPrefix* raw, uint32_t expected, const std::vector<uint32_t>& ids);
+  // The same from a framed dictionary block (format 4), decompressing only the frames that
+  // hold ids; each frame it reads must hold exactly its values.
+  Status DecodeSome(FramedBlock* framed, uint32_t expected, const std::vector<uint32_t>& ids);
   // `size` empty values (a stand-in while a partial block's ids are decoded).
   static std::shared_ptr<const StringTable> Empty(uint32_t size);
 
@@ -136,6 +140,9 @@ struct ColumnLayout {
   // for their frames (0: none).
   size_t zstd_dictionary_bytes = 0;
   int zstd_level = 7;
+  // Segment format 4: a dictionary of more than this many values and at least
+  // framed_block_bytes is stored framed, this many values a frame (0: never).
+  uint32_t dictionary_frame_values = 0;
 };
 
 // Accumulates one column's values for a segment being written, then encodes it.

@@ -19,6 +19,10 @@ inline constexpr uint32_t kSegmentFormatVersion2 = 2;
 // Version 3 is version 2 plus a term filter block (FORMAT.md §4.7): the meta always ends with
 // term_granule_rows and the filter's handle. Writers write 3 unless told to leave the filter out.
 inline constexpr uint32_t kSegmentFormatVersion3 = 3;
+// Version 4 is version 3 plus framed dictionary blocks (FORMAT.md §4.2): a large dictionary
+// is stored as frames of a fixed number of values, so that reading the values of a few ids
+// decompresses their frames only. Writers write 4 when they frame dictionaries.
+inline constexpr uint32_t kSegmentFormatVersion4 = 4;
 // meta_offset u64, meta_size u32, meta_raw_size u32, meta_crc u32, meta_codec u32,
 // version u32, footer_crc u32 (of bytes 0..27), magic u64. See FORMAT.md §4.3.
 inline constexpr size_t kFooterSize = 40;

@@ -437,7 +437,10 @@ Status WriteSegment(FileSystem* fs, const std::string& path, uint64_t id, int64_
 
   const std::string tmp = path + ".tmp";
   meta->term_granule_rows = options.term_granule_rows;
-  meta->format_version = options.term_filter        ? format::kSegmentFormatVersion3
+  const bool frame_dictionaries = options.term_filter && options.frame_bytes > 0 &&
+                                  options.dictionary_frame_values > 0;
+  meta->format_version = frame_dictionaries    ? format::kSegmentFormatVersion4
+                         : options.term_filter ? format::kSegmentFormatVersion3
                          : options.frame_bytes > 0 ? format::kSegmentFormatVersion2
                                                    : format::kSegmentFormatVersion1;
   TROVE_ASSIGN_OR_RETURN(auto file, fs->NewWritableFile(tmp));
@@ -448,6 +451,7 @@ Status WriteSegment(FileSystem* fs, const std::string& path, uint64_t id, int64_
   layout.frame_row_step = options.frame_row_step;
   layout.framed_block_bytes = options.framed_block_bytes;
   layout.zstd_dictionary_bytes = options.zstd_dictionary_bytes;
+  layout.dictionary_frame_values = frame_dictionaries ? options.dictionary_frame_values : 0;
   layout.zstd_level = options.zstd_level;
   for (ColumnBuilder* col : {&time, &level, &service, &host, &message, &trace, &span, &parent}) {
     ColumnMeta cm;
@@ -525,8 +529,7 @@ Result<std::shared_ptr<SegmentReader>> SegmentReader::Open(std::unique_ptr<Rando
     return bad("footer checksum mismatch", footer_at);
   }
   uint32_t version = DecodeFixed32(footer.data() + 24);
-  if (version != format::kSegmentFormatVersion1 && version != format::kSegmentFormatVersion2 &&
-      version != format::kSegmentFormatVersion3) {
+  if (version < format::kSegmentFormatVersion1 || version > format::kSegmentFormatVersion4) {
     return bad("unsupported segment format version " + std::to_string(version), footer_at + 24);
   }
   BlockHandle mh;
@@ -554,6 +557,11 @@ Result<std::shared_ptr<SegmentReader>> SegmentReader::Open(std::unique_ptr<Rando
     }
     if (c.encoding == format::kEncodingStringDict) {
       if (!check_handle(c.dictionary)) return bad("dictionary outside the data area", mh.offset);
+      if (c.dictionary.codec == format::kCodecZstdFrames &&
+          version < format::kSegmentFormatVersion4) {
+        return bad("framed dictionary in a format " + std::to_string(version) + " segment",
+                   mh.offset);
+      }
       extents.emplace_back(c.dictionary.offset, c.dictionary.size);
     }
     if (c.zstd_dictionary.size > 0) {
@@ -739,7 +747,8 @@ Result<std::shared_ptr<const StringTable>> SegmentReader::Dictionary(
   std::string raw;
   TROVE_RETURN_IF_ERROR(ReadBlock(*file_, column.dictionary, &raw));
   auto dict = std::make_shared<StringTable>();
-  Status s = dict->Decode(raw, column.dictionary_size);
+  Status s = dict->Decode(raw, column.dictionary_size,
+                          column.dictionary.codec == format::kCodecZstdFrames);
   if (!s.ok()) return Status::Corruption(path() + ": column '" + column.name + "': " + s.message());
   std::shared_ptr<const StringTable> out = std::move(dict);
   cache->InsertDictionary(cache_id_, column.dictionary.offset, out);
@@ -799,10 +808,17 @@ Status SegmentReader::ReadColumnBlock(const ColumnMeta& column, size_t block, Co
   }
   std::sort(ids.begin(), ids.end());
   ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
-  BlockPrefix prefix;
-  TROVE_RETURN_IF_ERROR(prefix.Open(*file_, column.dictionary));
   auto some = std::make_shared<StringTable>();
-  Status s = some->DecodeSome(&prefix, column.dictionary_size, ids);
+  Status s;
+  if (column.dictionary.codec == format::kCodecZstdFrames) {
+    FramedBlock framed;
+    TROVE_RETURN_IF_ERROR(framed.Open(*file_, column.dictionary, nullptr));
+    s = some->DecodeSome(&framed, column.dictionary_size, ids);
+  } else {
+    BlockPrefix prefix;
+    TROVE_RETURN_IF_ERROR(prefix.Open(*file_, column.dictionary));
+    s = some->DecodeSome(&prefix, column.dictionary_size, ids);
+  }
   if (!s.ok()) return Status::Corruption(path() + ": column '" + column.name + "': " + s.message());
   out->dictionary = std::move(some);
   out->own_dictionary = true;
@@ -1052,6 +1068,25 @@ Status SegmentReader::Verify() const {
   for (const ColumnMeta& c : meta_.columns) {
     for (size_t b = 0; b < c.blocks.size(); ++b) {
       TROVE_RETURN_IF_ERROR(ReadColumnBlock(c, b, &block));
+    }
+    if (c.encoding == format::kEncodingStringDict &&
+        c.dictionary.codec == format::kCodecZstdFrames) {
+      // Whole reads see the values in a row; sparse reads find them by frame, so every frame
+      // must hold exactly its values, and the two must agree.
+      TROVE_ASSIGN_OR_RETURN(auto whole, Dictionary(c));
+      std::vector<uint32_t> every(c.dictionary_size);
+      for (uint32_t i = 0; i < c.dictionary_size; ++i) every[i] = i;
+      FramedBlock framed;
+      TROVE_RETURN_IF_ERROR(framed.Open(*file_, c.dictionary, nullptr));
+      StringTable by_frame;
+      Status s = by_frame.DecodeSome(&framed, c.dictionary_size, every);
+      for (uint32_t i = 0; s.ok() && i < c.dictionary_size; ++i) {
+        if (by_frame[i] != (*whole)[i]) s = Status::Corruption("frames disagree with the whole");
+      }
+      if (!s.ok()) {
+        return Status::Corruption(path() + ": column '" + c.name + "' dictionary: " +
+                                  s.message());
+      }
     }
   }
   Status inner;

@@ -88,6 +88,11 @@ struct SegmentWriteOptions {
   // Small frames compress worse alone; a zstd dictionary trained per segment on the messages
   // (and other plain-string columns) wins most of it back. 0: no dictionary.
   size_t zstd_dictionary_bytes = 64 << 10;
+  // Segment format 4 (with term_filter and frame_bytes): a column dictionary of more than this
+  // many values and at least framed_block_bytes is stored in frames of this many values, so a
+  // few rows' values (a trace's client IP and user among ~7,000 of each) cost one small frame
+  // each instead of the dictionary's prefix up to them. 0 writes format 3.
+  uint32_t dictionary_frame_values = 256;
 };
 
 // Writes `events` (any order; they are sorted by time, stably) as segment `id` to `path`,

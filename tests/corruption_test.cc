@@ -47,8 +47,9 @@ int FailureCount() {
 }
 
 // A valid segment file and what its reader answered before any damage. The parameter is the
-// segment format version written: 1 (one zstd frame per block) or 2 (every column framed, in
-// frames of two rows, so that sparse reads decompress single frames).
+// segment format version written: 1 (one zstd frame per block), 2 (every column framed, in
+// frames of two rows, so that sparse reads decompress single frames), 3 (2 with a term filter)
+// or 4 (3 with dictionaries framed two values a frame).
 class CorruptionTest : public ::testing::TestWithParam<uint32_t> {
  protected:
   void SetUp() override {
@@ -76,6 +77,8 @@ class CorruptionTest : public ::testing::TestWithParam<uint32_t> {
     options.term_block_bytes = 128;
     options.frame_bytes = 0;
     options.term_filter = GetParam() >= format::kSegmentFormatVersion3;
+    // Format 4: dictionaries framed two values a frame (fx.k's three values: two frames).
+    options.dictionary_frame_values = GetParam() >= format::kSegmentFormatVersion4 ? 2 : 0;
     if (GetParam() >= format::kSegmentFormatVersion2) {
       options.frame_bytes = 1;
       options.frame_row_step = 2;
@@ -349,7 +352,7 @@ TEST_P(CorruptionTest, OtherFormatVersionIsReported) {
   h.codec = static_cast<uint8_t>(DecodeFixed32(f + 20));
   // Sanity: rebuilding the footer from the documented layout gives the writer's footer.
   ASSERT_EQ(Footer(h, GetParam()), bytes_.substr(footer_at));
-  for (uint32_t version : {0u, 4u, 0x100u | GetParam(), 0xffffffffu}) {
+  for (uint32_t version : {0u, 5u, 0x100u | GetParam(), 0xffffffffu}) {
     std::string damaged = bytes_.substr(0, footer_at) + Footer(h, version);
     WriteFileBytes(path_, damaged);
     auto opened = SegmentReader::Open(FileSystem::Default(), path_);
@@ -798,7 +801,8 @@ TEST(FrameDictionaryCorruptionTest, DamageIsReported) {
 INSTANTIATE_TEST_SUITE_P(Formats, CorruptionTest,
                          ::testing::Values(format::kSegmentFormatVersion1,
                                            format::kSegmentFormatVersion2,
-                                           format::kSegmentFormatVersion3),
+                                           format::kSegmentFormatVersion3,
+                                           format::kSegmentFormatVersion4),
                          [](const ::testing::TestParamInfo<uint32_t>& info) {
                            return "Format" + std::to_string(info.param);
                          });

@@ -817,6 +817,71 @@ TEST(SegmentTest, ManyDistinctValuesOfOneField) {
   CheckSegment(events, options, seed);
 }
 
+// Format 4: a large column dictionary is stored in frames of dictionary_frame_values values
+// (a client IP or a user among thousands then costs one frame). Every way of reading it, the
+// first sparse reads of fresh readers (their rows' values alone, by frame), later ones (the
+// whole dictionary, decoded once), whole blocks and Verify, gives the events' values; small
+// dictionaries and cold segments stay unframed.
+TEST(SegmentTest, FramedDictionariesReadLikeWholeOnes) {
+  const uint64_t seed = testing::TestSeed();
+  SCOPED_TRACE("TROVE_SEED=" + std::to_string(seed));
+  std::mt19937_64 rng(seed);
+  std::vector<Event> events;
+  for (int i = 0; i < 20000; ++i) {
+    Event e;
+    e.time_ns = testing::kSegNow + i;
+    e.message = "m";
+    e.service = "svc-" + std::to_string(i % 7);  // a small dictionary
+    if (i % 5 != 0) {  // and a large one, with absent rows
+      e.attributes = {{"client.ip", "10." + std::to_string(rng() % 3000) + ".7.1"}};
+    }
+    events.push_back(Normalized(std::move(e)));
+  }
+  const std::vector<Event> rows = SortedByTime(events);
+  TempDir dir("segment");
+  for (const bool cold : {false, true}) {
+    SCOPED_TRACE(cold ? "cold" : "hot");
+    const std::string path = dir.path() + "/" + SegmentFileName(cold ? 8 : 7);
+    SegmentMeta meta;
+    uint64_t size = 0;
+    const SegmentWriteOptions options = cold ? ColdSegmentWriteOptions() : SegmentWriteOptions();
+    ASSERT_TRUE(
+        WriteSegment(FileSystem::Default(), path, cold ? 8 : 7, 0, events, options, &meta, &size)
+            .ok());
+    EXPECT_EQ(meta.format_version,
+              cold ? format::kSegmentFormatVersion3 : format::kSegmentFormatVersion4);
+    auto opened = SegmentReader::Open(FileSystem::Default(), path);
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    const ColumnMeta* ip = (*opened)->FindColumn("client.ip", ValueType::kString);
+    const ColumnMeta* svc = (*opened)->FindColumn("service", ValueType::kString);
+    ASSERT_NE(ip, nullptr);
+    ASSERT_NE(svc, nullptr);
+    ASSERT_EQ(ip->encoding, format::kEncodingStringDict);
+    EXPECT_GT(ip->dictionary_size, 2000u);
+    EXPECT_EQ(ip->dictionary.codec == format::kCodecZstdFrames, !cold);
+    EXPECT_NE(svc->dictionary.codec, format::kCodecZstdFrames);
+    EXPECT_TRUE((*opened)->Verify().ok());
+    // Fresh readers: each reads a few rows, then more rows than the sparse reads allowed.
+    for (int round = 0; round < 3; ++round) {
+      auto reader = SegmentReader::Open(FileSystem::Default(), path);
+      ASSERT_TRUE(reader.ok());
+      for (int read = 0; read < 2 * static_cast<int>(SegmentReader::kSparseDictionaryReads);
+           ++read) {
+        Roaring want;
+        const size_t n = 1 + rng() % 5;
+        while (want.cardinality() < n) want.add(static_cast<uint32_t>(rng() % rows.size()));
+        auto got = (*reader)->ReadEvents(want);
+        ASSERT_TRUE(got.ok()) << got.status().ToString();
+        size_t k = 0;
+        for (uint32_t r : want) EXPECT_EQ((*got)[k++], rows[r]) << "row " << r;
+      }
+    }
+    auto all = (*opened)->ReadAllEvents();
+    ASSERT_TRUE(all.ok());
+    EXPECT_EQ(*all, rows);
+  }
+}
+
 TEST(SegmentTest, TenThousandAttributes) {
   const uint64_t seed = testing::TestSeed();
   SCOPED_TRACE("TROVE_SEED=" + std::to_string(seed));
@@ -903,7 +968,9 @@ void CheckSparseReads(const SegmentWriteOptions& options, uint64_t seed) {
   if (options.frame_bytes > 0) {
     // Every large block is framed; the messages have a zstd dictionary; a frame is a fraction
     // of the block.
-    EXPECT_EQ(meta.format_version, format::kSegmentFormatVersion3);
+    EXPECT_EQ(meta.format_version, options.dictionary_frame_values > 0
+                                       ? format::kSegmentFormatVersion4
+                                       : format::kSegmentFormatVersion3);
     EXPECT_EQ(msg->zstd_dictionary.size > 0, options.zstd_dictionary_bytes > 0);
     ASSERT_GT(msg->frame_rows, 0u);
     size_t framed_columns = 0;
