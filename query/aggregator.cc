@@ -176,6 +176,11 @@ class KeyInterner {
   uint32_t level_memo_[8] = {};
 };
 
+Status TooManyGroups(uint64_t max_groups) {
+  return Status::ResourceExhausted("stats built more than " + std::to_string(max_groups) +
+                                   " groups; use fewer or coarser `by` keys");
+}
+
 // Adds block's rows (all, or those at offsets) of the _time column to tally, by bucket of
 // `width` ns: a bucket's rows are a run of the block (rows are in time order), whose end is
 // the first row at or past the bucket's end. Runs continue the last entry of tally when they
@@ -305,8 +310,7 @@ Result<std::vector<StatsAccumulator::AggState>*> StatsAccumulator::GroupFor(Grou
   auto it = groups_.find(key);
   if (it == groups_.end()) {
     if (groups_.size() >= max_groups_) {
-      return Status::ResourceExhausted("stats built more than " + std::to_string(max_groups_) +
-                                       " groups; use fewer or coarser `by` keys");
+      return TooManyGroups(max_groups_);
     }
     it = groups_.emplace(std::move(key), NewStates()).first;
   }
@@ -425,44 +429,32 @@ Status StatsAccumulator::AddSegmentRows(const SegmentReader& segment, const Roar
     TROVE_RETURN_IF_ERROR(ctx.Check());
     const uint32_t first = time->blocks[b].first_row, n = time->blocks[b].num_rows;
     offsets.clear();
-    if (time_runs && all_rows) {
-      TROVE_ASSIGN_OR_RETURN(block, segment.ColumnBlockAt(*time, b));
-      TROVE_RETURN_IF_ERROR(TallyTimeRuns(*block, nullptr, keys_[0].bucket_ns, &time_tally));
-      continue;
-    }
-    if (dict_key && all_rows) {
-      if (dict_key->blocks[b].present == 0) {
-        keyless += n;
-        continue;
-      }
-      TROVE_ASSIGN_OR_RETURN(block, segment.ColumnBlockAt(*dict_key, b));
-      TROVE_RETURN_IF_ERROR(TallyDictionaryIds(*block, nullptr, &dictionary, &dict_tally,
-                                               &keyless));
-      continue;
-    }
-    if (all_rows) {
-      for (uint32_t i = 0; i < n; ++i) offsets.push_back(i);
-    } else {
+    if (!all_rows) {
       while (next_row != rows.end() && *next_row < first + n) {
         offsets.push_back(*next_row - first);
         ++next_row;
       }
+      if (offsets.empty()) continue;
     }
-    if (offsets.empty()) continue;
+    // The tallies read the block's rows in place (all of them: no offsets).
+    const std::vector<uint32_t>* subset = all_rows ? nullptr : &offsets;
     if (time_runs) {
       TROVE_ASSIGN_OR_RETURN(block, segment.ColumnBlockAt(*time, b));
-      TROVE_RETURN_IF_ERROR(TallyTimeRuns(*block, &offsets, keys_[0].bucket_ns, &time_tally));
+      TROVE_RETURN_IF_ERROR(TallyTimeRuns(*block, subset, keys_[0].bucket_ns, &time_tally));
       continue;
     }
     if (dict_key) {
       if (dict_key->blocks[b].present == 0) {
-        keyless += offsets.size();
+        keyless += all_rows ? n : offsets.size();
         continue;
       }
       TROVE_ASSIGN_OR_RETURN(block, segment.ColumnBlockAt(*dict_key, b));
-      TROVE_RETURN_IF_ERROR(TallyDictionaryIds(*block, &offsets, &dictionary, &dict_tally,
-                                               &keyless));
+      TROVE_RETURN_IF_ERROR(
+          TallyDictionaryIds(*block, subset, &dictionary, &dict_tally, &keyless));
       continue;
+    }
+    if (all_rows) {
+      for (uint32_t i = 0; i < n; ++i) offsets.push_back(i);
     }
     for (size_t k = 0; k < keys.size(); ++k) {
       ids[k].assign(offsets.size(), 0);
@@ -476,8 +468,7 @@ Status StatsAccumulator::AddSegmentRows(const SegmentReader& segment, const Roar
     if (tally_one_key) {
       // `stats by (key) count()`: tally the rows by key id; groups are made once a segment.
       if (keys[0].size() > max_groups_ + 1) {
-        return Status::ResourceExhausted("stats built more than " + std::to_string(max_groups_) +
-                                         " groups; use fewer or coarser `by` keys");
+        return TooManyGroups(max_groups_);
       }
       tally.resize(keys[0].size(), 0);
       for (uint32_t id : ids[0]) ++tally[id];
@@ -509,8 +500,7 @@ Status StatsAccumulator::AddSegmentRows(const SegmentReader& segment, const Roar
       group_of[j] = g;
     }
     if (local.size() > max_groups_) {
-      return Status::ResourceExhausted("stats built more than " + std::to_string(max_groups_) +
-                                       " groups; use fewer or coarser `by` keys");
+      return TooManyGroups(max_groups_);
     }
     for (size_t a = 0; a < aggregates_.size(); ++a) {
       const Aggregate& agg = aggregates_[a];
@@ -548,8 +538,7 @@ Status StatsAccumulator::AddSegmentRows(const SegmentReader& segment, const Roar
   }
   if (time_runs) {
     if (time_tally.size() > max_groups_) {
-      return Status::ResourceExhausted("stats built more than " + std::to_string(max_groups_) +
-                                       " groups; use fewer or coarser `by` keys");
+      return TooManyGroups(max_groups_);
     }
     for (const auto& [start, count] : time_tally) {
       TROVE_ASSIGN_OR_RETURN(auto* states, GroupFor({Cell(TimeValue{start})}));
@@ -560,8 +549,7 @@ Status StatsAccumulator::AddSegmentRows(const SegmentReader& segment, const Roar
     size_t groups = keyless > 0 ? 1 : 0;
     for (uint64_t c : dict_tally) groups += c > 0;
     if (groups > max_groups_) {
-      return Status::ResourceExhausted("stats built more than " + std::to_string(max_groups_) +
-                                       " groups; use fewer or coarser `by` keys");
+      return TooManyGroups(max_groups_);
     }
     for (uint32_t id = 0; id < dict_tally.size(); ++id) {
       if (dict_tally[id] == 0) continue;

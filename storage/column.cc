@@ -319,29 +319,23 @@ Status ColumnBuilder::Finish(uint32_t total_rows, const ColumnLayout& layout, Bl
       // Framed (format 4) when large: a sparse read (a trace's one client IP among thousands)
       // then decompresses one frame, not the dictionary up to the id.
       const uint32_t per_frame = layout.dictionary_frame_values;
+      size_t value_bytes = 0;  // at least; framing wants framed_block_bytes of them
+      for (std::string_view v : sorted) value_bytes += v.size() + 1;
+      const bool framed = per_frame > 0 && sorted.size() > per_frame &&
+                          value_bytes >= layout.framed_block_bytes;
       std::string dict;
       std::vector<uint32_t> cuts;
       PutVarint64(&dict, sorted.size());
-      if (per_frame > 0) PutVarint64(&dict, per_frame);
+      if (framed) PutVarint64(&dict, per_frame);
       for (uint32_t i = 0; i < sorted.size(); ++i) {
         ids[key(sorted[i])] = i;
-        if (per_frame > 0 && i % per_frame == 0) cuts.push_back(static_cast<uint32_t>(dict.size()));
+        if (framed && i % per_frame == 0) cuts.push_back(static_cast<uint32_t>(dict.size()));
         PutLengthPrefixed(&dict, sorted[i]);
       }
       meta->encoding = format::kEncodingStringDict;
       meta->dictionary_size = static_cast<uint32_t>(sorted.size());
-      if (per_frame > 0 && sorted.size() > per_frame && dict.size() >= layout.framed_block_bytes) {
-        TROVE_RETURN_IF_ERROR(writer->AddFramed(dict, cuts, nullptr, &meta->dictionary));
-      } else {
-        if (per_frame > 0) {
-          // Unframed: the plain layout, without the values-per-frame varint.
-          std::string plain;
-          PutVarint64(&plain, sorted.size());
-          plain.append(dict, cuts.empty() ? dict.size() : cuts[0], std::string::npos);
-          dict = std::move(plain);
-        }
-        TROVE_RETURN_IF_ERROR(writer->Add(dict, &meta->dictionary));
-      }
+      TROVE_RETURN_IF_ERROR(framed ? writer->AddFramed(dict, cuts, nullptr, &meta->dictionary)
+                                   : writer->Add(dict, &meta->dictionary));
     }
   }
 
