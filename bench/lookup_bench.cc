@@ -1,14 +1,16 @@
 // trove-bench-lookup: point lookups on an existing store, for profiling the trace and needle
 // rows of the side-by-side benchmark (DESIGN.md §6) without its ingest.
 //
-//   trove-bench-lookup DIR FILE [--runs N] [--queries]
+//   trove-bench-lookup DIR FILE [--runs N] [--queries] [--cold]
 //
 // Opens the store in DIR (no background work), then runs QueryEngine::GetTrace for each trace
 // ID of FILE (one per line), in file order, N times over (default 1); with --queries each line
 // is a query text instead (e.g. `zqxneedle3Kq | stats count()`), run through
 // QueryEngine::Run. Each ID is looked up once per pass, so with IDs spread over the store most
 // lookups find their blocks cold, as the benchmark's trace row does. Prints p50 / p99 / min
-// wall time and the mean events (traces) or result rows (queries) per lookup.
+// wall time and the mean events (traces) or result rows (queries) per lookup. With --cold the
+// shared block caches are emptied before every lookup, so that a few IDs repeated many times
+// (for a profile) cost what a first lookup costs.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -19,21 +21,25 @@
 
 #include "query/engine.h"
 #include "query/parser.h"
+#include "storage/block_cache.h"
 #include "storage/store.h"
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    fprintf(stderr, "usage: trove-bench-lookup DIR FILE [--runs N] [--queries]\n");
+    fprintf(stderr, "usage: trove-bench-lookup DIR FILE [--runs N] [--queries] [--cold]\n");
     return 2;
   }
   size_t runs = 1;
   bool queries = false;
+  bool cold = false;
   for (int i = 3; i < argc; ++i) {
     const std::string flag = argv[i];
     if (flag == "--runs" && i + 1 < argc) {
       runs = std::strtoull(argv[++i], nullptr, 10);
     } else if (flag == "--queries") {
       queries = true;
+    } else if (flag == "--cold") {
+      cold = true;
     } else {
       fprintf(stderr, "trove-bench-lookup: unknown flag %s\n", flag.c_str());
       return 2;
@@ -61,6 +67,10 @@ int main(int argc, char** argv) {
   uint64_t events = 0;
   for (size_t r = 0; r < runs; ++r) {
     for (const std::string& id : ids) {
+      if (cold) {
+        trove::SetCacheBudget(0);
+        trove::SetCacheBudget(size_t{256} << 20);  // troved's default
+      }
       const auto snapshot = (*store)->GetSnapshot();
       const auto start = std::chrono::steady_clock::now();
       Status s;
