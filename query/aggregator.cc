@@ -363,6 +363,36 @@ Status StatsAccumulator::AddEvent(const Event& event) {
   return Status::OK();
 }
 
+// `stats count_uniq(K) …` without keys over every row of a segment, each K dictionary-encoded
+// there (user IDs, hosts…): a dictionary holds exactly its column's distinct values
+// (FORMAT.md §4.2), so its values are hashed once each and no row is read. The counter ends
+// in the state the rows would have left it in (a hash added twice counts once).
+Status StatsAccumulator::AddWholeSegmentUniq(const SegmentReader& segment, bool* done) {
+  *done = false;
+  std::vector<std::vector<const ColumnMeta*>> columns(aggregates_.size());
+  for (size_t a = 0; a < aggregates_.size(); ++a) {
+    const Aggregate& agg = aggregates_[a];
+    if (agg.fn == Aggregate::Fn::kCount) continue;
+    if (agg.fn != Aggregate::Fn::kCountUniq) return Status::OK();
+    columns[a] = ColumnsNamed(segment, agg.field);
+    for (const ColumnMeta* c : columns[a]) {
+      if (c->encoding != format::kEncodingStringDict) return Status::OK();
+    }
+  }
+  TROVE_ASSIGN_OR_RETURN(auto* states, GroupFor({}));
+  for (size_t a = 0; a < aggregates_.size(); ++a) {
+    AggState& s = (*states)[a];
+    s.count += segment.rows();
+    for (const ColumnMeta* c : columns[a]) {
+      TROVE_ASSIGN_OR_RETURN(auto dictionary, segment.Dictionary(*c));
+      if (!s.uniq) s.uniq = std::make_unique<DistinctCounter>();
+      for (size_t i = 0; i < dictionary->size(); ++i) s.uniq->AddHash(HashBytes((*dictionary)[i]));
+    }
+  }
+  *done = true;
+  return Status::OK();
+}
+
 Status StatsAccumulator::AddSegmentRows(const SegmentReader& segment, const Roaring& rows,
                                         const QueryContext& ctx) {
   if (rows.isEmpty()) return Status::OK();
@@ -374,6 +404,11 @@ Status StatsAccumulator::AddSegmentRows(const SegmentReader& segment, const Roar
     const uint64_t n = rows.cardinality();
     for (AggState& state : *states) state.count += n;
     return Status::OK();
+  }
+  if (keys_.empty() && rows.cardinality() == segment.rows()) {
+    bool done = false;
+    TROVE_RETURN_IF_ERROR(AddWholeSegmentUniq(segment, &done));
+    if (done) return Status::OK();
   }
   const ColumnMeta* time = segment.FindColumn(kFieldTime, ValueType::kInt64);
   if (!time) return Status::Corruption(segment.path() + ": no _time column");

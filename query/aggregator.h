@@ -56,6 +56,10 @@ class StatsAccumulator {
   Result<std::vector<AggState>*> GroupFor(GroupKeyCells key);
   std::vector<AggState> NewStates() const;
   void AddNumber(AggState* s, const Aggregate& a, double v) const;
+  // AddSegmentRows of every row of segment, without keys, when every aggregate is count() or a
+  // count_uniq of columns that are all dictionary-encoded there (from the dictionaries, no row
+  // read): *done says whether it applied.
+  Status AddWholeSegmentUniq(const SegmentReader& segment, bool* done);
 
   std::vector<GroupKey> keys_;
   std::vector<Aggregate> aggregates_;

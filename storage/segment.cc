@@ -1066,8 +1066,19 @@ Result<std::shared_ptr<const ColumnBlock>> SegmentReader::ColumnBlockAt(const Co
 Status SegmentReader::Verify() const {
   ColumnBlock block;
   for (const ColumnMeta& c : meta_.columns) {
+    const bool dict = c.encoding == format::kEncodingStringDict;
+    std::vector<bool> used(dict ? c.dictionary_size : 0);
     for (size_t b = 0; b < c.blocks.size(); ++b) {
       TROVE_RETURN_IF_ERROR(ReadColumnBlock(c, b, &block));
+      for (uint32_t i = 0; dict && i < block.dict_ids.size(); ++i) {
+        if (block.IsPresent(i)) used[block.dict_ids[i]] = true;
+      }
+    }
+    // Readers take a dictionary for the column's distinct values (count_uniq over a whole
+    // segment hashes the dictionary, not the rows), so a value no row holds is damage.
+    if (dict && std::find(used.begin(), used.end(), false) != used.end()) {
+      return Status::Corruption(path() + ": column '" + c.name +
+                                "' dictionary holds a value that no row has");
     }
     if (c.encoding == format::kEncodingStringDict &&
         c.dictionary.codec == format::kCodecZstdFrames) {

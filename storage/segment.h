@@ -203,6 +203,11 @@ class SegmentReader {
   // Every event, without filling the block cache (merges, maintenance).
   Result<std::vector<Event>> ReadAllEvents() const;
 
+  // A dictionary-encoded column's values, or null for other encodings: exactly the column's
+  // distinct values, each held by at least one row (FORMAT.md §4.2; Verify checks it). Through
+  // BlockCache::Default() (LookupDictionary): decoded on first use, kept while in use.
+  Result<std::shared_ptr<const StringTable>> Dictionary(const ColumnMeta& column) const;
+
   // Reads and decodes every block and every postings list; Corruption names what failed.
   Status Verify() const;
 
@@ -220,9 +225,6 @@ class SegmentReader {
                                             const std::vector<std::string>* fields,
                                             bool fill_cache,
                                             std::string_view known_trace_id = {}) const;
-  // A dictionary-encoded column's values, or null for other encodings. Through
-  // BlockCache::Default() (LookupDictionary): decoded on first use, kept while in use.
-  Result<std::shared_ptr<const StringTable>> Dictionary(const ColumnMeta& column) const;
   // For a partial block of a dictionary-encoded column whose dictionary is not cached: true
   // for the first kSparseDictionaryReads such reads of the column (each decodes only the
   // values of its rows: a trace or a needle touching a segment once), false after (the whole

@@ -15,6 +15,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <random>
 #include <set>
 #include <source_location>
@@ -787,6 +788,15 @@ TEST(QueryStatsTest, CountUniqMatchesBruteForceOverLargeDictionaries) {
                   .Attr("user.id", "user-" + std::to_string(skewed))
                   .Attr("client.ip", "10.0." + std::to_string(rng() % 16) + "." +
                                          std::to_string(rng() % 250));
+      // A field on a third of the events, and one that is text on some and a number on
+      // others (two columns of one name: the rows are read).
+      if (i % 3 == 0) ev.Attr("plan", "plan-" + std::to_string(rng() % 40));
+      const int64_t code = static_cast<int64_t>(rng() % 300);
+      if (i % 2 == 0) {
+        ev.Attr("code", "c" + std::to_string(code % 100));
+      } else {
+        ev.Attr("code", code);
+      }
       events.push_back(ev.e);
     }
     all.insert(all.end(), events.begin(), events.end());
@@ -796,18 +806,22 @@ TEST(QueryStatsTest, CountUniqMatchesBruteForceOverLargeDictionaries) {
       ASSERT_TRUE((*store)->Flush().ok());
     }
   }
-  auto attr = [](const Event& e, std::string_view key) {
+  auto attr = [](const Event& e, std::string_view key) -> std::optional<std::string> {
     for (const Attribute& a : e.attributes) {
-      if (a.key == key) return std::get<std::string>(a.value);
+      if (a.key != key) continue;
+      if (const auto* n = std::get_if<int64_t>(&a.value)) return std::to_string(*n);
+      return std::get<std::string>(a.value);
     }
-    return std::string();
+    return std::nullopt;
   };
   // Brute force: distinct values per group key.
   auto brute = [&](const std::function<std::string(const Event&)>& key,
                    const std::function<bool(const Event&)>& keep, std::string_view field) {
     std::map<std::string, std::set<std::string>> out;
     for (const Event& e : all) {
-      if (keep(e)) out[key(e)].insert(attr(e, field));
+      if (!keep(e)) continue;
+      auto& values = out[key(e)];
+      if (auto v = attr(e, field)) values.insert(*v);
     }
     return out;
   };
@@ -824,6 +838,13 @@ TEST(QueryStatsTest, CountUniqMatchesBruteForceOverLargeDictionaries) {
        brute([](const Event& e) { return e.host; }, any, "client.ip")},
       {"service:svc-3 | stats by (host) count_uniq(user.id)",
        brute([](const Event& e) { return e.host; },
+             [](const Event& e) { return e.service == "svc-3"; }, "user.id")},
+      // No keys: a whole segment is counted from its dictionary, a filtered one from rows.
+      {"* | stats count_uniq(client.ip)", brute([](const Event&) { return ""; }, any, "client.ip")},
+      {"* | stats count_uniq(plan)", brute([](const Event&) { return ""; }, any, "plan")},
+      {"* | stats count_uniq(code)", brute([](const Event&) { return ""; }, any, "code")},
+      {"service:svc-3 | stats count_uniq(user.id)",
+       brute([](const Event&) { return ""; },
              [](const Event& e) { return e.service == "svc-3"; }, "user.id")},
   };
   auto check = [&](const Snapshot& snap, const char* state) {
@@ -843,7 +864,25 @@ TEST(QueryStatsTest, CountUniqMatchesBruteForceOverLargeDictionaries) {
       }
     }
   };
+  // Several aggregates at once, count() among them.
+  auto check_together = [&](const Snapshot& snap, const char* state) {
+    SCOPED_TRACE(state);
+    auto query = ParseQuery("* | stats count() n, count_uniq(plan) p, count_uniq(user.id) u", kNow);
+    ASSERT_TRUE(query.ok()) << query.status().ToString();
+    auto got = QueryEngine().Run(snap, *query);
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    ASSERT_EQ(got->table.rows.size(), 1u);
+    const auto& row = got->table.rows[0];
+    ASSERT_EQ(row.size(), 3u);
+    auto one = [&](std::string_view field) {
+      return static_cast<int64_t>(brute([](const Event&) { return ""; }, any, field)[""].size());
+    };
+    EXPECT_EQ(std::get<int64_t>(row[0]), static_cast<int64_t>(all.size()));
+    EXPECT_EQ(std::get<int64_t>(row[1]), one("plan"));
+    EXPECT_EQ(std::get<int64_t>(row[2]), one("user.id"));
+  };
   check(*(*store)->GetSnapshot(), "one segment and buffered events");
+  check_together(*(*store)->GetSnapshot(), "one segment and buffered events");
   ASSERT_TRUE((*store)->Flush().ok());
   auto snap = (*store)->GetSnapshot();
   ASSERT_EQ(snap->segments().size(), 2u);
@@ -853,8 +892,11 @@ TEST(QueryStatsTest, CountUniqMatchesBruteForceOverLargeDictionaries) {
       ASSERT_NE(c, nullptr) << field;
       EXPECT_EQ(c->encoding, format::kEncodingStringDict) << field << " should be a dictionary";
     }
+    // Verify holds every dictionary value to be some row's.
+    EXPECT_TRUE(seg->Verify().ok());
   }
   check(*snap, "flushed");
+  check_together(*snap, "flushed");
 }
 
 // Segments whose term filter lacks a term every match needs are skipped before planning;
